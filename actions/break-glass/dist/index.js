@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-ZAEN2N26.js";
+} from "./chunk-PGP6HDWI.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

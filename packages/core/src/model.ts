@@ -254,6 +254,12 @@ export interface ReviewEvidence {
      * none counts.
      */
     baseChanges?: BaseChange[];
+    /**
+     * When the pull request was reopened (`reopened`), oldest first: a closed pull request does not follow its branch,
+     * and reopened its head moves to what was pushed while it was closed — then, not at that push. Absent in evidence
+     * signed before it was read.
+     */
+    reopens?: { at: string; actor: GitHubAccount | null }[];
   };
   /**
    * Other pull requests GitHub associates with `commit` but that were not merged as it (e.g. `commit` is one of

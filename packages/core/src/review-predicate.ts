@@ -68,6 +68,7 @@ export type ReviewPredicate = {
     mergedAt: string;
     mergedBy?: GitHubAccount;
     baseChanges?: { at: string; actor: GitHubAccount | null; automatic?: true }[];
+    reopens?: { at: string; actor: GitHubAccount | null }[];
   };
   mergeMethod: MergeMethod;
   /** The pull request's head commit when it was merged: approvals count only on it. */
@@ -171,6 +172,7 @@ export function buildReviewStatement(input: {
       mergedAt: pr.mergedAt,
       ...(pr.mergedBy && { mergedBy: pr.mergedBy }),
       ...(pr.baseChanges && { baseChanges: pr.baseChanges }),
+      ...(pr.reopens && { reopens: pr.reopens }),
     },
     mergeMethod: pr.mergeMethod,
     mergedHead: pr.headSha,
@@ -282,6 +284,9 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
           actor: c.actor ? account(c.actor) : null,
           ...(c.automatic === true && { automatic: true as const }),
         })),
+      }),
+      ...(pr.reopens && {
+        reopens: pr.reopens.map((c) => ({ at: c.at, actor: c.actor ? account(c.actor) : null })),
       }),
       mergeMethod: p.mergeMethod,
       baseRef: p.pullRequest.baseRef,

@@ -894,6 +894,36 @@ describe('evaluateReview: what was approved is what was merged', () => {
   });
 });
 
+describe('evaluateReview: a pull request reopened after its last push', () => {
+  // alice closed her pull request, pushed HEAD to its branch at 11:30:30 (honestActivity) while it was closed, and
+  // reopened it: its head moved to HEAD then, not at the push. bob had read the head before and ran
+  // `gh pr review --approve`, which names no commit, just after the reopening: it was recorded on HEAD.
+  const reopenedAt = (at: string) => withPr(honestEvidence(), { reopens: [{ at, actor: alice }] });
+
+  it('refuses an approval within min-seconds-after-push of the reopening, however long after the push', () => {
+    const result = evaluateReview(reopenedAt('2026-11-20T12:09:50Z'), RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toBe(
+      "bob approved the merged head bbbbbbb at 2026-11-20T12:10:00.000Z, 10 s after alice reopened the pull request at 2026-11-20T12:09:50Z: reopened, a pull request's head moves to what was pushed while it was closed, and an approval that soon after may be of the head before it; approve again (review.min-seconds-after-push: 30)",
+    );
+    expect(
+      check(evaluateReview(reopenedAt('2026-11-20T12:10:00Z'), RULES), 'approval-on-merged-head').reason,
+    ).toContain('in the same second as alice reopened the pull request');
+  });
+
+  it('counts one long enough after it, one given before it, and ignores a reopening before the last push', () => {
+    expect(evaluateReview(reopenedAt('2026-11-20T12:09:00Z'), RULES).verdict).toBe('pass');
+    // Approved at 12:10 on HEAD, closed and reopened later without a push: the head was HEAD all along.
+    expect(evaluateReview(reopenedAt('2026-11-20T12:20:00Z'), RULES).verdict).toBe('pass');
+    // Reopened at 11:20, HEAD pushed at 11:30:30 while it was open: the push's own margin applies.
+    expect(evaluateReview(reopenedAt('2026-11-20T11:20:00Z'), RULES).verdict).toBe('pass');
+  });
+
+  it('judges evidence without reopenings (signed before they were read) as before', () => {
+    expect(evaluateReview(honestEvidence(), RULES).verdict).toBe('pass');
+  });
+});
+
 describe('evaluateReview: an approval of the merged head right after a push may be of the head before it', () => {
   // alice's last push made HEAD at 11:30:30 (honestActivity). bob read the head before it and ran
   // `gh pr review --approve`, which names no commit: GitHub recorded his approval on the newest head, HEAD.

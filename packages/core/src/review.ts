@@ -860,6 +860,23 @@ function mergedHeadOutcome(
       reason: `${who} approved the merged head ${head} at ${review.submittedAt}, ${tooSoon(pushed, pr.headSha, elapsed)}; approve again (review.min-seconds-after-push: ${required})`,
     };
   }
+  // A closed pull request does not follow its branch: pushed while it was closed, the head moves when it is reopened,
+  // and an approval submitted without naming its commit just after the reopening is recorded on the head it brought,
+  // however long after its push. So the same margin after a reopening after that push (an approval before it was
+  // given while the head was already the merged head, before the pull request was closed).
+  const sinceReopen = (pr.reopens ?? [])
+    .filter((r) => time(r.at) >= time(pushed.timestamp))
+    .map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) }))
+    .find(({ elapsed }) => elapsed === undefined || (elapsed >= 0 && elapsed < Math.max(required, 1)));
+  if (sinceReopen) {
+    const { reopen: reopened, elapsed: since } = sinceReopen;
+    const when =
+      since === undefined ? 'at an unreadable time after' : since === 0 ? 'in the same second as' : `${since} s after`;
+    return {
+      ok: false,
+      reason: `${who} approved the merged head ${head} at ${review.submittedAt}, ${when} ${reopened.actor?.login ?? '(no account)'} reopened the pull request at ${reopened.at}: reopened, a pull request's head moves to what was pushed while it was closed, and an approval that soon after may be of the head before it; approve again (review.min-seconds-after-push: ${required})`,
+    };
+  }
   return {
     ok: true,
     reason: `${who} approved the merged head ${head}, ${elapsed} s after ${describePush(pushed, pr.headSha)} (at least ${required} s required)`,

@@ -402,6 +402,7 @@ const TIMELINE_EVENTS: Record<string, TimelineFacts['event'] | undefined> = {
   // GitHub retargeting a stacked pull request when its base branch is deleted: a base change as any other.
   AutomaticBaseChangeSucceededEvent: 'automatic_base_change_succeeded',
   HeadRefForcePushedEvent: 'head_ref_force_pushed',
+  ReopenedEvent: 'reopened',
 };
 
 // ── One query at a time ──────────────────────────────────────────────────────────────────────────────────────
@@ -757,10 +758,12 @@ const TIMELINE_PAGE = `fragment TwokeyTimeline on PullRequestTimelineItemsConnec
     ... on BaseRefChangedEvent { actor { ...TwokeyAccount } createdAt }
     ... on AutomaticBaseChangeSucceededEvent { actor { ...TwokeyAccount } createdAt }
     ... on HeadRefForcePushedEvent { actor { ...TwokeyAccount } createdAt }
+    ... on ReopenedEvent { actor { ...TwokeyAccount } createdAt }
   }
 }`;
 
-const TIMELINE_TYPES = '[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]';
+const TIMELINE_TYPES =
+  '[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT, REOPENED_EVENT]';
 
 const PULL_REQUEST = `fragment TwokeyPullRequest on PullRequest {
   number

@@ -223,10 +223,11 @@ export interface ReviewFacts {
 /**
  * An event of the pull request that matters here: a base change — by a person (`base_ref_changed`), or by GitHub when
  * the base branch was deleted after its own pull request merged (`automatic_base_change_succeeded`: a stacked pull
- * request moved onto that pull request's base) — or a force push of the head branch.
+ * request moved onto that pull request's base) — a force push of the head branch, or a reopening (a closed pull request
+ * does not follow its branch: reopened, its head moves to what was pushed while it was closed).
  */
 export interface TimelineFacts {
-  event: 'base_ref_changed' | 'automatic_base_change_succeeded' | 'head_ref_force_pushed';
+  event: 'base_ref_changed' | 'automatic_base_change_succeeded' | 'head_ref_force_pushed' | 'reopened';
   actor: GitHubAccount | undefined;
   createdAt: string;
 }
@@ -384,14 +385,26 @@ export async function assembleEvidence(
     ...(pr.mergedBy && { mergedBy: pr.mergedBy }),
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: (pr.timeline ?? [])
-      .filter((e) => e.event === 'base_ref_changed' || e.event === 'automatic_base_change_succeeded')
-      .map((e) => ({
-        at: e.createdAt,
-        actor: e.actor ?? null,
-        ...(e.event === 'automatic_base_change_succeeded' && { automatic: true as const }),
-      }))
-      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+    // Unread (a gap), none: evidence that cannot show the base stayed is judged so (approval-on-merged-head), not as
+    // a base that never changed.
+    ...(pr.timeline && {
+      baseChanges: pr.timeline
+        .filter((e) => e.event === 'base_ref_changed' || e.event === 'automatic_base_change_succeeded')
+        .map((e) => ({
+          at: e.createdAt,
+          actor: e.actor ?? null,
+          ...(e.event === 'automatic_base_change_succeeded' && { automatic: true as const }),
+        }))
+        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+    }),
+    // A closed pull request does not follow its branch: reopened, its head moves to what was pushed meanwhile.
+    // Recorded when there were any (absent: none; evidence signed before they were read has none either).
+    ...(pr.timeline?.some((e) => e.event === 'reopened') && {
+      reopens: pr.timeline
+        .filter((e) => e.event === 'reopened')
+        .map((e) => ({ at: e.createdAt, actor: e.actor ?? null }))
+        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+    }),
   };
 
   // 3. Commits: every one the API lists, and a gap when it lists fewer than the pull request has.
@@ -675,6 +688,7 @@ const EVENTS_READ: ReadonlySet<string> = new Set<TimelineFacts['event']>([
   'base_ref_changed',
   'automatic_base_change_succeeded',
   'head_ref_force_pushed',
+  'reopened',
 ]);
 
 function timelineFactsOf(timeline: RestTimelineEvent[]): TimelineFacts[] {

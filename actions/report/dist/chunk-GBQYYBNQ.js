@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-HVVDSMHA.js";
+} from "./chunk-3GNY2XMM.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -24,7 +24,7 @@ import {
   parseStatement,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-6R2UC2HM.js";
+} from "./chunk-ACVAZGCG.js";
 import {
   CodedError,
   describeError

@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-ETUF6LL3.js";
+} from "./chunk-GBQYYBNQ.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-HVVDSMHA.js";
+} from "./chunk-3GNY2XMM.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -58,7 +58,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-6R2UC2HM.js";
+} from "./chunk-ACVAZGCG.js";
 import {
   CodedError,
   renderSummary
@@ -340,11 +340,20 @@ async function assembleEvidence(evidence, request, pr, reads) {
     ...pr.mergedBy && { mergedBy: pr.mergedBy },
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({
-      at: e.createdAt,
-      actor: e.actor ?? null,
-      ...e.event === "automatic_base_change_succeeded" && { automatic: true }
-    })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    // Unread (a gap), none: evidence that cannot show the base stayed is judged so (approval-on-merged-head), not as
+    // a base that never changed.
+    ...pr.timeline && {
+      baseChanges: pr.timeline.filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({
+        at: e.createdAt,
+        actor: e.actor ?? null,
+        ...e.event === "automatic_base_change_succeeded" && { automatic: true }
+      })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    },
+    // A closed pull request does not follow its branch: reopened, its head moves to what was pushed meanwhile.
+    // Recorded when there were any (absent: none; evidence signed before they were read has none either).
+    ...pr.timeline?.some((e) => e.event === "reopened") && {
+      reopens: pr.timeline.filter((e) => e.event === "reopened").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    }
   };
   const commits2 = pr.commits ?? [];
   evidence.commits = commits2.map(pullRequestCommitOf);
@@ -548,7 +557,8 @@ function commitFactsOf(commit) {
 var EVENTS_READ = /* @__PURE__ */ new Set([
   "base_ref_changed",
   "automatic_base_change_succeeded",
-  "head_ref_force_pushed"
+  "head_ref_force_pushed",
+  "reopened"
 ]);
 function timelineFactsOf(timeline) {
   return timeline.flatMap(
@@ -1120,7 +1130,8 @@ var TIMELINE_EVENTS = {
   BaseRefChangedEvent: "base_ref_changed",
   // GitHub retargeting a stacked pull request when its base branch is deleted: a base change as any other.
   AutomaticBaseChangeSucceededEvent: "automatic_base_change_succeeded",
-  HeadRefForcePushedEvent: "head_ref_force_pushed"
+  HeadRefForcePushedEvent: "head_ref_force_pushed",
+  ReopenedEvent: "reopened"
 };
 var REFUSING = /* @__PURE__ */ new Set(["FORBIDDEN", "INSUFFICIENT_SCOPES", "RATE_LIMITED"]);
 var GraphQLReads = class {
@@ -1315,9 +1326,10 @@ var TIMELINE_PAGE = `fragment TwokeyTimeline on PullRequestTimelineItemsConnecti
     ... on BaseRefChangedEvent { actor { ...TwokeyAccount } createdAt }
     ... on AutomaticBaseChangeSucceededEvent { actor { ...TwokeyAccount } createdAt }
     ... on HeadRefForcePushedEvent { actor { ...TwokeyAccount } createdAt }
+    ... on ReopenedEvent { actor { ...TwokeyAccount } createdAt }
   }
 }`;
-var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]";
+var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT, REOPENED_EVENT]";
 var PULL_REQUEST = `fragment TwokeyPullRequest on PullRequest {
   number
   url

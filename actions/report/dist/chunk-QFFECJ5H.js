@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-HVVDSMHA.js";
+} from "./chunk-3GNY2XMM.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

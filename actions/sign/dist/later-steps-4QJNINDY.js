@@ -48,7 +48,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-LHAXYTIP.js";
+} from "./chunk-SOFEXCLD.js";
 import {
   require_dist,
   require_dist2,
@@ -4526,7 +4526,7 @@ import { createHash as createHash2 } from "node:crypto";
 
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed, oldest first: by a person (base_ref_changed), or by GitHub (automatic_base_change_succeeded: automatic true).", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "automatic": { "description": "GitHub's own retarget of a stacked pull request (automatic_base_change_succeeded); absent for a person's.", "const": true } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" }, "attestation": { "description": "The moving baseline: where the sign stage found the review attestation (by the sign identity, with a passing walk) of this commit in the attestation store; absent when the baseline is the newest arrival before since.", "$ref": "#/$defs/text" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "reopens": { "description": "When the pull request was reopened (reopened events), oldest first: reopened, its head moves to what was pushed while it was closed.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } }, "baseChanges": { "description": "When the pull request's base branch was changed, oldest first: by a person (base_ref_changed), or by GitHub (automatic_base_change_succeeded: automatic true).", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "automatic": { "description": "GitHub's own retarget of a stacked pull request (automatic_base_change_succeeded); absent for a person's.", "const": true } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" }, "attestation": { "description": "The moving baseline: where the sign stage found the review attestation (by the sign identity, with a passing walk) of this commit in the attestation store; absent when the baseline is the newest arrival before since.", "$ref": "#/$defs/text" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
 var func12 = ucs2length2;
 var pattern42 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -4620,10 +4620,10 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate21.evaluated = { "props": { "login": true, "id": true, "type": true }, "dynamicProps": false, "dynamicItems": false };
-function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+function validate28(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate27.evaluated;
+  const evaluated0 = validate28.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -4634,13 +4634,13 @@ function validate27(data, { instancePath = "", parentData, parentDataProperty, r
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.name === void 0 && (missing0 = "name") || data.email === void 0 && (missing0 = "email")) {
-        validate27.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate28.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.name !== void 0) {
           const _errs1 = errors;
           if (typeof data.name !== "string") {
-            validate27.errors = [{ instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+            validate28.errors = [{ instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
             return false;
           }
           var valid0 = _errs1 === errors;
@@ -4651,7 +4651,7 @@ function validate27(data, { instancePath = "", parentData, parentDataProperty, r
           if (data.email !== void 0) {
             const _errs3 = errors;
             if (typeof data.email !== "string") {
-              validate27.errors = [{ instancePath: instancePath + "/email", schemaPath: "#/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+              validate28.errors = [{ instancePath: instancePath + "/email", schemaPath: "#/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
               return false;
             }
             var valid0 = _errs3 === errors;
@@ -4673,18 +4673,18 @@ function validate27(data, { instancePath = "", parentData, parentDataProperty, r
         }
       }
     } else {
-      validate27.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate28.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate27.errors = vErrors;
+  validate28.errors = vErrors;
   return errors === 0;
 }
-validate27.evaluated = { "props": { "name": true, "email": true, "account": true }, "dynamicProps": false, "dynamicItems": false };
-function validate26(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate28.evaluated = { "props": { "name": true, "email": true, "account": true }, "dynamicProps": false, "dynamicItems": false };
+function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate26.evaluated;
+  const evaluated0 = validate27.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -4695,7 +4695,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.sha === void 0 && (missing0 = "sha") || data.author === void 0 && (missing0 = "author") || data.committer === void 0 && (missing0 = "committer") || data.coAuthors === void 0 && (missing0 = "coAuthors") || data.committedAt === void 0 && (missing0 = "committedAt")) {
-        validate26.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate27.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.sha !== void 0) {
@@ -4705,11 +4705,11 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
           if (errors === _errs2) {
             if (typeof data0 === "string") {
               if (!pattern9.test(data0)) {
-                validate26.errors = [{ instancePath: instancePath + "/sha", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                validate27.errors = [{ instancePath: instancePath + "/sha", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                 return false;
               }
             } else {
-              validate26.errors = [{ instancePath: instancePath + "/sha", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+              validate27.errors = [{ instancePath: instancePath + "/sha", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
               return false;
             }
           }
@@ -4720,8 +4720,8 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
         if (valid0) {
           if (data.author !== void 0) {
             const _errs4 = errors;
-            if (!validate27(data.author, { instancePath: instancePath + "/author", parentData: data, parentDataProperty: "author", rootData, dynamicAnchors })) {
-              vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+            if (!validate28(data.author, { instancePath: instancePath + "/author", parentData: data, parentDataProperty: "author", rootData, dynamicAnchors })) {
+              vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
               errors = vErrors.length;
             }
             var valid0 = _errs4 === errors;
@@ -4731,8 +4731,8 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
           if (valid0) {
             if (data.committer !== void 0) {
               const _errs5 = errors;
-              if (!validate27(data.committer, { instancePath: instancePath + "/committer", parentData: data, parentDataProperty: "committer", rootData, dynamicAnchors })) {
-                vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+              if (!validate28(data.committer, { instancePath: instancePath + "/committer", parentData: data, parentDataProperty: "committer", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
                 errors = vErrors.length;
               }
               var valid0 = _errs5 === errors;
@@ -4754,13 +4754,13 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                         if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
                           let missing1;
                           if (data4.name === void 0 && (missing1 = "name") || data4.email === void 0 && (missing1 = "email")) {
-                            validate26.errors = [{ instancePath: instancePath + "/coAuthors/" + i0, schemaPath: "#/properties/coAuthors/items/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                            validate27.errors = [{ instancePath: instancePath + "/coAuthors/" + i0, schemaPath: "#/properties/coAuthors/items/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
                             return false;
                           } else {
                             if (data4.name !== void 0) {
                               const _errs10 = errors;
                               if (typeof data4.name !== "string") {
-                                validate26.errors = [{ instancePath: instancePath + "/coAuthors/" + i0 + "/name", schemaPath: "#/properties/coAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                validate27.errors = [{ instancePath: instancePath + "/coAuthors/" + i0 + "/name", schemaPath: "#/properties/coAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                 return false;
                               }
                               var valid3 = _errs10 === errors;
@@ -4771,7 +4771,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                               if (data4.email !== void 0) {
                                 const _errs12 = errors;
                                 if (typeof data4.email !== "string") {
-                                  validate26.errors = [{ instancePath: instancePath + "/coAuthors/" + i0 + "/email", schemaPath: "#/properties/coAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  validate27.errors = [{ instancePath: instancePath + "/coAuthors/" + i0 + "/email", schemaPath: "#/properties/coAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
                                 var valid3 = _errs12 === errors;
@@ -4781,7 +4781,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                           }
                         } else {
-                          validate26.errors = [{ instancePath: instancePath + "/coAuthors/" + i0, schemaPath: "#/properties/coAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                          validate27.errors = [{ instancePath: instancePath + "/coAuthors/" + i0, schemaPath: "#/properties/coAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                           return false;
                         }
                       }
@@ -4791,7 +4791,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate26.errors = [{ instancePath: instancePath + "/coAuthors", schemaPath: "#/properties/coAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                    validate27.errors = [{ instancePath: instancePath + "/coAuthors", schemaPath: "#/properties/coAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                     return false;
                   }
                 }
@@ -4807,11 +4807,11 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                   if (errors === _errs15) {
                     if (typeof data7 === "string") {
                       if (!pattern62.test(data7)) {
-                        validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                        validate27.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
                     } else {
-                      validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                      validate27.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                       return false;
                     }
                   }
@@ -4825,20 +4825,20 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
         }
       }
     } else {
-      validate26.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate27.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate26.errors = vErrors;
+  validate27.errors = vErrors;
   return errors === 0;
 }
-validate26.evaluated = { "props": { "sha": true, "author": true, "committer": true, "coAuthors": true, "committedAt": true }, "dynamicProps": false, "dynamicItems": false };
-var schema53 = { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } };
-var pattern19 = new RegExp("^([0-9a-f]{40}([0-9a-f]{24})?)?$", "u");
-function validate32(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate27.evaluated = { "props": { "sha": true, "author": true, "committer": true, "coAuthors": true, "committedAt": true }, "dynamicProps": false, "dynamicItems": false };
+var schema54 = { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } };
+var pattern20 = new RegExp("^([0-9a-f]{40}([0-9a-f]{24})?)?$", "u");
+function validate33(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate32.evaluated;
+  const evaluated0 = validate33.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -4849,20 +4849,20 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.id === void 0 && (missing0 = "id") || data.reviewer === void 0 && (missing0 = "reviewer") || data.state === void 0 && (missing0 = "state") || data.commitId === void 0 && (missing0 = "commitId") || data.submittedAt === void 0 && (missing0 = "submittedAt")) {
-        validate32.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate33.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.id !== void 0) {
           let data0 = data.id;
           const _errs1 = errors;
           if (!(typeof data0 == "number" && (!(data0 % 1) && !isNaN(data0)) && isFinite(data0))) {
-            validate32.errors = [{ instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+            validate33.errors = [{ instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
             return false;
           }
           if (errors === _errs1) {
             if (typeof data0 == "number" && isFinite(data0)) {
               if (data0 < 1 || isNaN(data0)) {
-                validate32.errors = [{ instancePath: instancePath + "/id", schemaPath: "#/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                validate33.errors = [{ instancePath: instancePath + "/id", schemaPath: "#/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                 return false;
               }
             }
@@ -4887,7 +4887,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
               let data2 = data.state;
               const _errs4 = errors;
               if (!(data2 === "APPROVED" || data2 === "CHANGES_REQUESTED" || data2 === "COMMENTED" || data2 === "DISMISSED" || data2 === "PENDING")) {
-                validate32.errors = [{ instancePath: instancePath + "/state", schemaPath: "#/properties/state/enum", keyword: "enum", params: { allowedValues: schema53.properties.state.enum }, message: "must be equal to one of the allowed values" }];
+                validate33.errors = [{ instancePath: instancePath + "/state", schemaPath: "#/properties/state/enum", keyword: "enum", params: { allowedValues: schema54.properties.state.enum }, message: "must be equal to one of the allowed values" }];
                 return false;
               }
               var valid0 = _errs4 === errors;
@@ -4900,12 +4900,12 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                 const _errs5 = errors;
                 if (errors === _errs5) {
                   if (typeof data3 === "string") {
-                    if (!pattern19.test(data3)) {
-                      validate32.errors = [{ instancePath: instancePath + "/commitId", schemaPath: "#/properties/commitId/pattern", keyword: "pattern", params: { pattern: "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, message: 'must match pattern "^([0-9a-f]{40}([0-9a-f]{24})?)?$"' }];
+                    if (!pattern20.test(data3)) {
+                      validate33.errors = [{ instancePath: instancePath + "/commitId", schemaPath: "#/properties/commitId/pattern", keyword: "pattern", params: { pattern: "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, message: 'must match pattern "^([0-9a-f]{40}([0-9a-f]{24})?)?$"' }];
                       return false;
                     }
                   } else {
-                    validate32.errors = [{ instancePath: instancePath + "/commitId", schemaPath: "#/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    validate33.errors = [{ instancePath: instancePath + "/commitId", schemaPath: "#/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                     return false;
                   }
                 }
@@ -4921,11 +4921,11 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                   if (errors === _errs8) {
                     if (typeof data4 === "string") {
                       if (!pattern62.test(data4)) {
-                        validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                        validate33.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
                     } else {
-                      validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                      validate33.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                       return false;
                     }
                   }
@@ -4939,19 +4939,19 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
         }
       }
     } else {
-      validate32.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate33.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate32.errors = vErrors;
+  validate33.errors = vErrors;
   return errors === 0;
 }
-validate32.evaluated = { "props": { "id": true, "reviewer": true, "state": true, "commitId": true, "submittedAt": true }, "dynamicProps": false, "dynamicItems": false };
-var schema60 = { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } };
-function validate38(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate33.evaluated = { "props": { "id": true, "reviewer": true, "state": true, "commitId": true, "submittedAt": true }, "dynamicProps": false, "dynamicItems": false };
+var schema61 = { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } };
+function validate39(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate38.evaluated;
+  const evaluated0 = validate39.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -4962,14 +4962,14 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.id === void 0 && (missing0 = "id") || data.ref === void 0 && (missing0 = "ref") || data.before === void 0 && (missing0 = "before") || data.after === void 0 && (missing0 = "after") || data.timestamp === void 0 && (missing0 = "timestamp") || data.activityType === void 0 && (missing0 = "activityType") || data.actor === void 0 && (missing0 = "actor")) {
-        validate38.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate39.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.id !== void 0) {
           let data0 = data.id;
           const _errs1 = errors;
           if (!(typeof data0 == "number" && (!(data0 % 1) && !isNaN(data0)) && isFinite(data0))) {
-            validate38.errors = [{ instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+            validate39.errors = [{ instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
             return false;
           }
           var valid0 = _errs1 === errors;
@@ -4984,11 +4984,11 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
             if (errors === _errs4) {
               if (typeof data1 === "string") {
                 if (func12(data1) < 1) {
-                  validate38.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                  validate39.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                   return false;
                 }
               } else {
-                validate38.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                validate39.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                 return false;
               }
             }
@@ -5003,11 +5003,11 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
               if (errors === _errs6) {
                 if (typeof data2 === "string") {
                   if (!pattern9.test(data2)) {
-                    validate38.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/properties/before/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                    validate39.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/properties/before/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                     return false;
                   }
                 } else {
-                  validate38.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/properties/before/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                  validate39.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/properties/before/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                   return false;
                 }
               }
@@ -5022,11 +5022,11 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                 if (errors === _errs8) {
                   if (typeof data3 === "string") {
                     if (!pattern9.test(data3)) {
-                      validate38.errors = [{ instancePath: instancePath + "/after", schemaPath: "#/properties/after/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                      validate39.errors = [{ instancePath: instancePath + "/after", schemaPath: "#/properties/after/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                       return false;
                     }
                   } else {
-                    validate38.errors = [{ instancePath: instancePath + "/after", schemaPath: "#/properties/after/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    validate39.errors = [{ instancePath: instancePath + "/after", schemaPath: "#/properties/after/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                     return false;
                   }
                 }
@@ -5042,11 +5042,11 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                   if (errors === _errs11) {
                     if (typeof data4 === "string") {
                       if (!pattern62.test(data4)) {
-                        validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                        validate39.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
                     } else {
-                      validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                      validate39.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                       return false;
                     }
                   }
@@ -5059,7 +5059,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                     let data5 = data.activityType;
                     const _errs13 = errors;
                     if (!(data5 === "push" || data5 === "force_push" || data5 === "branch_creation" || data5 === "branch_deletion" || data5 === "pr_merge" || data5 === "merge_queue_merge")) {
-                      validate38.errors = [{ instancePath: instancePath + "/activityType", schemaPath: "#/properties/activityType/enum", keyword: "enum", params: { allowedValues: schema60.properties.activityType.enum }, message: "must be equal to one of the allowed values" }];
+                      validate39.errors = [{ instancePath: instancePath + "/activityType", schemaPath: "#/properties/activityType/enum", keyword: "enum", params: { allowedValues: schema61.properties.activityType.enum }, message: "must be equal to one of the allowed values" }];
                       return false;
                     }
                     var valid0 = _errs13 === errors;
@@ -5115,7 +5115,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                           vErrors.push(err1);
                         }
                         errors++;
-                        validate38.errors = vErrors;
+                        validate39.errors = vErrors;
                         return false;
                       } else {
                         errors = _errs15;
@@ -5139,19 +5139,19 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
         }
       }
     } else {
-      validate38.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate39.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate38.errors = vErrors;
+  validate39.errors = vErrors;
   return errors === 0;
 }
-validate38.evaluated = { "props": { "id": true, "ref": true, "before": true, "after": true, "timestamp": true, "activityType": true, "actor": true }, "dynamicProps": false, "dynamicItems": false };
-var schema66 = { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } };
-function validate42(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate39.evaluated = { "props": { "id": true, "ref": true, "before": true, "after": true, "timestamp": true, "activityType": true, "actor": true }, "dynamicProps": false, "dynamicItems": false };
+var schema67 = { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } };
+function validate43(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate42.evaluated;
+  const evaluated0 = validate43.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -5162,7 +5162,7 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.commit === void 0 && (missing0 = "commit") || data.before === void 0 && (missing0 = "before") || data.type === void 0 && (missing0 = "type") || data.at === void 0 && (missing0 = "at") || data.actor === void 0 && (missing0 = "actor") || data.verdict === void 0 && (missing0 = "verdict") || data.reason === void 0 && (missing0 = "reason")) {
-        validate42.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate43.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.commit !== void 0) {
@@ -5172,11 +5172,11 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
           if (errors === _errs2) {
             if (typeof data0 === "string") {
               if (!pattern9.test(data0)) {
-                validate42.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                validate43.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                 return false;
               }
             } else {
-              validate42.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+              validate43.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
               return false;
             }
           }
@@ -5192,11 +5192,11 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
             if (errors === _errs5) {
               if (typeof data1 === "string") {
                 if (!pattern9.test(data1)) {
-                  validate42.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                  validate43.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                   return false;
                 }
               } else {
-                validate42.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                validate43.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                 return false;
               }
             }
@@ -5209,7 +5209,7 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
               let data2 = data.type;
               const _errs7 = errors;
               if (!(data2 === "push" || data2 === "force_push" || data2 === "branch_creation" || data2 === "branch_deletion" || data2 === "pr_merge" || data2 === "merge_queue_merge")) {
-                validate42.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/properties/type/enum", keyword: "enum", params: { allowedValues: schema66.properties.type.enum }, message: "must be equal to one of the allowed values" }];
+                validate43.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/properties/type/enum", keyword: "enum", params: { allowedValues: schema67.properties.type.enum }, message: "must be equal to one of the allowed values" }];
                 return false;
               }
               var valid0 = _errs7 === errors;
@@ -5224,11 +5224,11 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
                 if (errors === _errs9) {
                   if (typeof data3 === "string") {
                     if (!pattern62.test(data3)) {
-                      validate42.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                      validate43.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                       return false;
                     }
                   } else {
-                    validate42.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    validate43.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                     return false;
                   }
                 }
@@ -5285,7 +5285,7 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
                       vErrors.push(err1);
                     }
                     errors++;
-                    validate42.errors = vErrors;
+                    validate43.errors = vErrors;
                     return false;
                   } else {
                     errors = _errs12;
@@ -5306,13 +5306,13 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
                     let data5 = data.pullRequest;
                     const _errs16 = errors;
                     if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
-                      validate42.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                      validate43.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                       return false;
                     }
                     if (errors === _errs16) {
                       if (typeof data5 == "number" && isFinite(data5)) {
                         if (data5 < 1 || isNaN(data5)) {
-                          validate42.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                          validate43.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                           return false;
                         }
                       }
@@ -5326,7 +5326,7 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
                       let data6 = data.verdict;
                       const _errs18 = errors;
                       if (!(data6 === "pass" || data6 === "fail")) {
-                        validate42.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema66.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                        validate43.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema67.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                         return false;
                       }
                       var valid0 = _errs18 === errors;
@@ -5337,7 +5337,7 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
                       if (data.reason !== void 0) {
                         const _errs19 = errors;
                         if (typeof data.reason !== "string") {
-                          validate42.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                          validate43.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                           return false;
                         }
                         var valid0 = _errs19 === errors;
@@ -5353,14 +5353,14 @@ function validate42(data, { instancePath = "", parentData, parentDataProperty, r
         }
       }
     } else {
-      validate42.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate43.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate42.errors = vErrors;
+  validate43.errors = vErrors;
   return errors === 0;
 }
-validate42.evaluated = { "props": { "commit": true, "before": true, "type": true, "at": true, "actor": true, "pullRequest": true, "verdict": true, "reason": true }, "dynamicProps": false, "dynamicItems": false };
+validate43.evaluated = { "props": { "commit": true, "before": true, "type": true, "at": true, "actor": true, "pullRequest": true, "verdict": true, "reason": true }, "dynamicProps": false, "dynamicItems": false };
 function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -5748,8 +5748,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             var valid10 = true;
                                           }
                                           if (valid10) {
-                                            if (data10.baseChanges !== void 0) {
-                                              let data20 = data10.baseChanges;
+                                            if (data10.reopens !== void 0) {
+                                              let data20 = data10.reopens;
                                               const _errs51 = errors;
                                               if (errors === _errs51) {
                                                 if (Array.isArray(data20)) {
@@ -5762,7 +5762,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
                                                         let missing4;
                                                         if (data21.at === void 0 && (missing4 = "at") || data21.actor === void 0 && (missing4 = "actor")) {
-                                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/reopens/" + i1, schemaPath: "#/properties/pullRequest/properties/reopens/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
                                                           return false;
                                                         } else {
                                                           if (data21.at !== void 0) {
@@ -5772,11 +5772,11 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             if (errors === _errs56) {
                                                               if (typeof data22 === "string") {
                                                                 if (!pattern62.test(data22)) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/reopens/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/reopens/" + i1 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -5793,7 +5793,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               let passing0 = null;
                                                               const _errs60 = errors;
                                                               if (data23 !== null) {
-                                                                const err0 = { instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/actor", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/actor/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                                                                const err0 = { instancePath: instancePath + "/pullRequest/reopens/" + i1 + "/actor", schemaPath: "#/properties/pullRequest/properties/reopens/items/properties/actor/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                                                 if (vErrors === null) {
                                                                   vErrors = [err0];
                                                                 } else {
@@ -5807,7 +5807,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 passing0 = 0;
                                                               }
                                                               const _errs62 = errors;
-                                                              if (!validate21(data23, { instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/actor", parentData: data21, parentDataProperty: "actor", rootData, dynamicAnchors })) {
+                                                              if (!validate21(data23, { instancePath: instancePath + "/pullRequest/reopens/" + i1 + "/actor", parentData: data21, parentDataProperty: "actor", rootData, dynamicAnchors })) {
                                                                 vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                 errors = vErrors.length;
                                                               }
@@ -5826,7 +5826,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 }
                                                               }
                                                               if (!valid19) {
-                                                                const err1 = { instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/actor", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/actor/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                                                                const err1 = { instancePath: instancePath + "/pullRequest/reopens/" + i1 + "/actor", schemaPath: "#/properties/pullRequest/properties/reopens/items/properties/actor/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
                                                                 if (vErrors === null) {
                                                                   vErrors = [err1];
                                                                 } else {
@@ -5849,22 +5849,10 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             } else {
                                                               var valid17 = true;
                                                             }
-                                                            if (valid17) {
-                                                              if (data21.automatic !== void 0) {
-                                                                const _errs63 = errors;
-                                                                if (true !== data21.automatic) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/automatic", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/automatic/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" }];
-                                                                  return false;
-                                                                }
-                                                                var valid17 = _errs63 === errors;
-                                                              } else {
-                                                                var valid17 = true;
-                                                              }
-                                                            }
                                                           }
                                                         }
                                                       } else {
-                                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/reopens/" + i1, schemaPath: "#/properties/pullRequest/properties/reopens/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                         return false;
                                                       }
                                                     }
@@ -5874,13 +5862,149 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     }
                                                   }
                                                 } else {
-                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges", schemaPath: "#/properties/pullRequest/properties/baseChanges/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/reopens", schemaPath: "#/properties/pullRequest/properties/reopens/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                   return false;
                                                 }
                                               }
                                               var valid10 = _errs51 === errors;
                                             } else {
                                               var valid10 = true;
+                                            }
+                                            if (valid10) {
+                                              if (data10.baseChanges !== void 0) {
+                                                let data24 = data10.baseChanges;
+                                                const _errs63 = errors;
+                                                if (errors === _errs63) {
+                                                  if (Array.isArray(data24)) {
+                                                    var valid20 = true;
+                                                    const len2 = data24.length;
+                                                    for (let i2 = 0; i2 < len2; i2++) {
+                                                      let data25 = data24[i2];
+                                                      const _errs65 = errors;
+                                                      if (errors === _errs65) {
+                                                        if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                                          let missing5;
+                                                          if (data25.at === void 0 && (missing5 = "at") || data25.actor === void 0 && (missing5 = "actor")) {
+                                                            validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i2, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                                            return false;
+                                                          } else {
+                                                            if (data25.at !== void 0) {
+                                                              let data26 = data25.at;
+                                                              const _errs67 = errors;
+                                                              const _errs68 = errors;
+                                                              if (errors === _errs68) {
+                                                                if (typeof data26 === "string") {
+                                                                  if (!pattern62.test(data26)) {
+                                                                    validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i2 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                    return false;
+                                                                  }
+                                                                } else {
+                                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i2 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                              var valid21 = _errs67 === errors;
+                                                            } else {
+                                                              var valid21 = true;
+                                                            }
+                                                            if (valid21) {
+                                                              if (data25.actor !== void 0) {
+                                                                let data27 = data25.actor;
+                                                                const _errs70 = errors;
+                                                                const _errs71 = errors;
+                                                                let valid23 = false;
+                                                                let passing1 = null;
+                                                                const _errs72 = errors;
+                                                                if (data27 !== null) {
+                                                                  const err2 = { instancePath: instancePath + "/pullRequest/baseChanges/" + i2 + "/actor", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/actor/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                                                                  if (vErrors === null) {
+                                                                    vErrors = [err2];
+                                                                  } else {
+                                                                    vErrors.push(err2);
+                                                                  }
+                                                                  errors++;
+                                                                }
+                                                                var _valid1 = _errs72 === errors;
+                                                                if (_valid1) {
+                                                                  valid23 = true;
+                                                                  passing1 = 0;
+                                                                }
+                                                                const _errs74 = errors;
+                                                                if (!validate21(data27, { instancePath: instancePath + "/pullRequest/baseChanges/" + i2 + "/actor", parentData: data25, parentDataProperty: "actor", rootData, dynamicAnchors })) {
+                                                                  vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+                                                                  errors = vErrors.length;
+                                                                }
+                                                                var _valid1 = _errs74 === errors;
+                                                                if (_valid1 && valid23) {
+                                                                  valid23 = false;
+                                                                  passing1 = [passing1, 1];
+                                                                } else {
+                                                                  if (_valid1) {
+                                                                    valid23 = true;
+                                                                    passing1 = 1;
+                                                                    var props1 = {};
+                                                                    props1.login = true;
+                                                                    props1.id = true;
+                                                                    props1.type = true;
+                                                                  }
+                                                                }
+                                                                if (!valid23) {
+                                                                  const err3 = { instancePath: instancePath + "/pullRequest/baseChanges/" + i2 + "/actor", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/actor/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf" };
+                                                                  if (vErrors === null) {
+                                                                    vErrors = [err3];
+                                                                  } else {
+                                                                    vErrors.push(err3);
+                                                                  }
+                                                                  errors++;
+                                                                  validate202.errors = vErrors;
+                                                                  return false;
+                                                                } else {
+                                                                  errors = _errs71;
+                                                                  if (vErrors !== null) {
+                                                                    if (_errs71) {
+                                                                      vErrors.length = _errs71;
+                                                                    } else {
+                                                                      vErrors = null;
+                                                                    }
+                                                                  }
+                                                                }
+                                                                var valid21 = _errs70 === errors;
+                                                              } else {
+                                                                var valid21 = true;
+                                                              }
+                                                              if (valid21) {
+                                                                if (data25.automatic !== void 0) {
+                                                                  const _errs75 = errors;
+                                                                  if (true !== data25.automatic) {
+                                                                    validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i2 + "/automatic", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/automatic/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" }];
+                                                                    return false;
+                                                                  }
+                                                                  var valid21 = _errs75 === errors;
+                                                                } else {
+                                                                  var valid21 = true;
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                        } else {
+                                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i2, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid20 = _errs65 === errors;
+                                                      if (!valid20) {
+                                                        break;
+                                                      }
+                                                    }
+                                                  } else {
+                                                    validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges", schemaPath: "#/properties/pullRequest/properties/baseChanges/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid10 = _errs63 === errors;
+                                              } else {
+                                                var valid10 = true;
+                                              }
                                             }
                                           }
                                         }
@@ -5903,24 +6027,24 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   if (valid0) {
                     if (data.mergeMethod !== void 0) {
-                      let data25 = data.mergeMethod;
-                      const _errs64 = errors;
-                      if (!(data25 === "merge" || data25 === "squash" || data25 === "rebase")) {
+                      let data29 = data.mergeMethod;
+                      const _errs76 = errors;
+                      if (!(data29 === "merge" || data29 === "squash" || data29 === "rebase")) {
                         validate202.errors = [{ instancePath: instancePath + "/mergeMethod", schemaPath: "#/properties/mergeMethod/enum", keyword: "enum", params: { allowedValues: schema312.properties.mergeMethod.enum }, message: "must be equal to one of the allowed values" }];
                         return false;
                       }
-                      var valid0 = _errs64 === errors;
+                      var valid0 = _errs76 === errors;
                     } else {
                       var valid0 = true;
                     }
                     if (valid0) {
                       if (data.mergedHead !== void 0) {
-                        let data26 = data.mergedHead;
-                        const _errs65 = errors;
-                        const _errs66 = errors;
-                        if (errors === _errs66) {
-                          if (typeof data26 === "string") {
-                            if (!pattern9.test(data26)) {
+                        let data30 = data.mergedHead;
+                        const _errs77 = errors;
+                        const _errs78 = errors;
+                        if (errors === _errs78) {
+                          if (typeof data30 === "string") {
+                            if (!pattern9.test(data30)) {
                               validate202.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                               return false;
                             }
@@ -5929,18 +6053,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                             return false;
                           }
                         }
-                        var valid0 = _errs65 === errors;
+                        var valid0 = _errs77 === errors;
                       } else {
                         var valid0 = true;
                       }
                       if (valid0) {
                         if (data.mergeCommit !== void 0) {
-                          let data27 = data.mergeCommit;
-                          const _errs68 = errors;
-                          const _errs69 = errors;
-                          if (errors === _errs69) {
-                            if (typeof data27 === "string") {
-                              if (!pattern9.test(data27)) {
+                          let data31 = data.mergeCommit;
+                          const _errs80 = errors;
+                          const _errs81 = errors;
+                          if (errors === _errs81) {
+                            if (typeof data31 === "string") {
+                              if (!pattern9.test(data31)) {
                                 validate202.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                 return false;
                               }
@@ -5949,111 +6073,111 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               return false;
                             }
                           }
-                          var valid0 = _errs68 === errors;
+                          var valid0 = _errs80 === errors;
                         } else {
                           var valid0 = true;
                         }
                         if (valid0) {
                           if (data.author !== void 0) {
-                            const _errs71 = errors;
+                            const _errs83 = errors;
                             if (!validate21(data.author, { instancePath: instancePath + "/author", parentData: data, parentDataProperty: "author", rootData, dynamicAnchors })) {
                               vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                               errors = vErrors.length;
                             }
-                            var valid0 = _errs71 === errors;
+                            var valid0 = _errs83 === errors;
                           } else {
                             var valid0 = true;
                           }
                           if (valid0) {
                             if (data.contributors !== void 0) {
-                              let data29 = data.contributors;
-                              const _errs72 = errors;
-                              if (errors === _errs72) {
-                                if (Array.isArray(data29)) {
-                                  var valid22 = true;
-                                  const len2 = data29.length;
-                                  for (let i2 = 0; i2 < len2; i2++) {
-                                    let data30 = data29[i2];
-                                    const _errs74 = errors;
-                                    if (errors === _errs74) {
-                                      if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
-                                        let missing5;
-                                        if (data30.name === void 0 && (missing5 = "name") || data30.email === void 0 && (missing5 = "email") || data30.roles === void 0 && (missing5 = "roles")) {
-                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                              let data33 = data.contributors;
+                              const _errs84 = errors;
+                              if (errors === _errs84) {
+                                if (Array.isArray(data33)) {
+                                  var valid26 = true;
+                                  const len3 = data33.length;
+                                  for (let i3 = 0; i3 < len3; i3++) {
+                                    let data34 = data33[i3];
+                                    const _errs86 = errors;
+                                    if (errors === _errs86) {
+                                      if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
+                                        let missing6;
+                                        if (data34.name === void 0 && (missing6 = "name") || data34.email === void 0 && (missing6 = "email") || data34.roles === void 0 && (missing6 = "roles")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i3, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
                                           return false;
                                         } else {
-                                          if (data30.name !== void 0) {
-                                            const _errs76 = errors;
-                                            if (typeof data30.name !== "string") {
-                                              validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                          if (data34.name !== void 0) {
+                                            const _errs88 = errors;
+                                            if (typeof data34.name !== "string") {
+                                              validate202.errors = [{ instancePath: instancePath + "/contributors/" + i3 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
-                                            var valid23 = _errs76 === errors;
+                                            var valid27 = _errs88 === errors;
                                           } else {
-                                            var valid23 = true;
+                                            var valid27 = true;
                                           }
-                                          if (valid23) {
-                                            if (data30.email !== void 0) {
-                                              const _errs78 = errors;
-                                              if (typeof data30.email !== "string") {
-                                                validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                          if (valid27) {
+                                            if (data34.email !== void 0) {
+                                              const _errs90 = errors;
+                                              if (typeof data34.email !== "string") {
+                                                validate202.errors = [{ instancePath: instancePath + "/contributors/" + i3 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
-                                              var valid23 = _errs78 === errors;
+                                              var valid27 = _errs90 === errors;
                                             } else {
-                                              var valid23 = true;
+                                              var valid27 = true;
                                             }
-                                            if (valid23) {
-                                              if (data30.account !== void 0) {
-                                                const _errs80 = errors;
-                                                if (!validate21(data30.account, { instancePath: instancePath + "/contributors/" + i2 + "/account", parentData: data30, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                            if (valid27) {
+                                              if (data34.account !== void 0) {
+                                                const _errs92 = errors;
+                                                if (!validate21(data34.account, { instancePath: instancePath + "/contributors/" + i3 + "/account", parentData: data34, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                   vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                   errors = vErrors.length;
                                                 }
-                                                var valid23 = _errs80 === errors;
+                                                var valid27 = _errs92 === errors;
                                               } else {
-                                                var valid23 = true;
+                                                var valid27 = true;
                                               }
-                                              if (valid23) {
-                                                if (data30.roles !== void 0) {
-                                                  let data34 = data30.roles;
-                                                  const _errs81 = errors;
-                                                  if (errors === _errs81) {
-                                                    if (Array.isArray(data34)) {
-                                                      var valid24 = true;
-                                                      const len3 = data34.length;
-                                                      for (let i3 = 0; i3 < len3; i3++) {
-                                                        let data35 = data34[i3];
-                                                        const _errs83 = errors;
-                                                        if (!(data35 === "author" || data35 === "committer" || data35 === "co-author")) {
-                                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles/" + i3, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
+                                              if (valid27) {
+                                                if (data34.roles !== void 0) {
+                                                  let data38 = data34.roles;
+                                                  const _errs93 = errors;
+                                                  if (errors === _errs93) {
+                                                    if (Array.isArray(data38)) {
+                                                      var valid28 = true;
+                                                      const len4 = data38.length;
+                                                      for (let i4 = 0; i4 < len4; i4++) {
+                                                        let data39 = data38[i4];
+                                                        const _errs95 = errors;
+                                                        if (!(data39 === "author" || data39 === "committer" || data39 === "co-author")) {
+                                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i3 + "/roles/" + i4, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
                                                           return false;
                                                         }
-                                                        var valid24 = _errs83 === errors;
-                                                        if (!valid24) {
+                                                        var valid28 = _errs95 === errors;
+                                                        if (!valid28) {
                                                           break;
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles", schemaPath: "#/properties/contributors/items/properties/roles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                      validate202.errors = [{ instancePath: instancePath + "/contributors/" + i3 + "/roles", schemaPath: "#/properties/contributors/items/properties/roles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                       return false;
                                                     }
                                                   }
-                                                  var valid23 = _errs81 === errors;
+                                                  var valid27 = _errs93 === errors;
                                                 } else {
-                                                  var valid23 = true;
+                                                  var valid27 = true;
                                                 }
                                               }
                                             }
                                           }
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        validate202.errors = [{ instancePath: instancePath + "/contributors/" + i3, schemaPath: "#/properties/contributors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
-                                    var valid22 = _errs74 === errors;
-                                    if (!valid22) {
+                                    var valid26 = _errs86 === errors;
+                                    if (!valid26) {
                                       break;
                                     }
                                   }
@@ -6062,26 +6186,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                   return false;
                                 }
                               }
-                              var valid0 = _errs72 === errors;
+                              var valid0 = _errs84 === errors;
                             } else {
                               var valid0 = true;
                             }
                             if (valid0) {
                               if (data.commits !== void 0) {
-                                let data36 = data.commits;
-                                const _errs84 = errors;
-                                if (errors === _errs84) {
-                                  if (Array.isArray(data36)) {
-                                    var valid25 = true;
-                                    const len4 = data36.length;
-                                    for (let i4 = 0; i4 < len4; i4++) {
-                                      const _errs86 = errors;
-                                      if (!validate26(data36[i4], { instancePath: instancePath + "/commits/" + i4, parentData: data36, parentDataProperty: i4, rootData, dynamicAnchors })) {
-                                        vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+                                let data40 = data.commits;
+                                const _errs96 = errors;
+                                if (errors === _errs96) {
+                                  if (Array.isArray(data40)) {
+                                    var valid29 = true;
+                                    const len5 = data40.length;
+                                    for (let i5 = 0; i5 < len5; i5++) {
+                                      const _errs98 = errors;
+                                      if (!validate27(data40[i5], { instancePath: instancePath + "/commits/" + i5, parentData: data40, parentDataProperty: i5, rootData, dynamicAnchors })) {
+                                        vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
                                         errors = vErrors.length;
                                       }
-                                      var valid25 = _errs86 === errors;
-                                      if (!valid25) {
+                                      var valid29 = _errs98 === errors;
+                                      if (!valid29) {
                                         break;
                                       }
                                     }
@@ -6090,26 +6214,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     return false;
                                   }
                                 }
-                                var valid0 = _errs84 === errors;
+                                var valid0 = _errs96 === errors;
                               } else {
                                 var valid0 = true;
                               }
                               if (valid0) {
                                 if (data.reviews !== void 0) {
-                                  let data38 = data.reviews;
-                                  const _errs87 = errors;
-                                  if (errors === _errs87) {
-                                    if (Array.isArray(data38)) {
-                                      var valid26 = true;
-                                      const len5 = data38.length;
-                                      for (let i5 = 0; i5 < len5; i5++) {
-                                        const _errs89 = errors;
-                                        if (!validate32(data38[i5], { instancePath: instancePath + "/reviews/" + i5, parentData: data38, parentDataProperty: i5, rootData, dynamicAnchors })) {
-                                          vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+                                  let data42 = data.reviews;
+                                  const _errs99 = errors;
+                                  if (errors === _errs99) {
+                                    if (Array.isArray(data42)) {
+                                      var valid30 = true;
+                                      const len6 = data42.length;
+                                      for (let i6 = 0; i6 < len6; i6++) {
+                                        const _errs101 = errors;
+                                        if (!validate33(data42[i6], { instancePath: instancePath + "/reviews/" + i6, parentData: data42, parentDataProperty: i6, rootData, dynamicAnchors })) {
+                                          vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
                                           errors = vErrors.length;
                                         }
-                                        var valid26 = _errs89 === errors;
-                                        if (!valid26) {
+                                        var valid30 = _errs101 === errors;
+                                        if (!valid30) {
                                           break;
                                         }
                                       }
@@ -6118,36 +6242,36 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       return false;
                                     }
                                   }
-                                  var valid0 = _errs87 === errors;
+                                  var valid0 = _errs99 === errors;
                                 } else {
                                   var valid0 = true;
                                 }
                                 if (valid0) {
                                   if (data.lastPush !== void 0) {
-                                    let data40 = data.lastPush;
-                                    const _errs90 = errors;
-                                    if (errors === _errs90) {
-                                      if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
-                                        let missing6;
-                                        if (data40.accounts === void 0 && (missing6 = "accounts") || data40.people === void 0 && (missing6 = "people") || data40.source === void 0 && (missing6 = "source")) {
-                                          validate202.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                    let data44 = data.lastPush;
+                                    const _errs102 = errors;
+                                    if (errors === _errs102) {
+                                      if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
+                                        let missing7;
+                                        if (data44.accounts === void 0 && (missing7 = "accounts") || data44.people === void 0 && (missing7 = "people") || data44.source === void 0 && (missing7 = "source")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
                                           return false;
                                         } else {
-                                          if (data40.accounts !== void 0) {
-                                            let data41 = data40.accounts;
-                                            const _errs92 = errors;
-                                            if (errors === _errs92) {
-                                              if (Array.isArray(data41)) {
-                                                var valid28 = true;
-                                                const len6 = data41.length;
-                                                for (let i6 = 0; i6 < len6; i6++) {
-                                                  const _errs94 = errors;
-                                                  if (!validate21(data41[i6], { instancePath: instancePath + "/lastPush/accounts/" + i6, parentData: data41, parentDataProperty: i6, rootData, dynamicAnchors })) {
+                                          if (data44.accounts !== void 0) {
+                                            let data45 = data44.accounts;
+                                            const _errs104 = errors;
+                                            if (errors === _errs104) {
+                                              if (Array.isArray(data45)) {
+                                                var valid32 = true;
+                                                const len7 = data45.length;
+                                                for (let i7 = 0; i7 < len7; i7++) {
+                                                  const _errs106 = errors;
+                                                  if (!validate21(data45[i7], { instancePath: instancePath + "/lastPush/accounts/" + i7, parentData: data45, parentDataProperty: i7, rootData, dynamicAnchors })) {
                                                     vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                     errors = vErrors.length;
                                                   }
-                                                  var valid28 = _errs94 === errors;
-                                                  if (!valid28) {
+                                                  var valid32 = _errs106 === errors;
+                                                  if (!valid32) {
                                                     break;
                                                   }
                                                 }
@@ -6156,26 +6280,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid27 = _errs92 === errors;
+                                            var valid31 = _errs104 === errors;
                                           } else {
-                                            var valid27 = true;
+                                            var valid31 = true;
                                           }
-                                          if (valid27) {
-                                            if (data40.people !== void 0) {
-                                              let data43 = data40.people;
-                                              const _errs95 = errors;
-                                              if (errors === _errs95) {
-                                                if (Array.isArray(data43)) {
-                                                  var valid29 = true;
-                                                  const len7 = data43.length;
-                                                  for (let i7 = 0; i7 < len7; i7++) {
-                                                    const _errs97 = errors;
-                                                    if (!validate27(data43[i7], { instancePath: instancePath + "/lastPush/people/" + i7, parentData: data43, parentDataProperty: i7, rootData, dynamicAnchors })) {
-                                                      vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+                                          if (valid31) {
+                                            if (data44.people !== void 0) {
+                                              let data47 = data44.people;
+                                              const _errs107 = errors;
+                                              if (errors === _errs107) {
+                                                if (Array.isArray(data47)) {
+                                                  var valid33 = true;
+                                                  const len8 = data47.length;
+                                                  for (let i8 = 0; i8 < len8; i8++) {
+                                                    const _errs109 = errors;
+                                                    if (!validate28(data47[i8], { instancePath: instancePath + "/lastPush/people/" + i8, parentData: data47, parentDataProperty: i8, rootData, dynamicAnchors })) {
+                                                      vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
                                                       errors = vErrors.length;
                                                     }
-                                                    var valid29 = _errs97 === errors;
-                                                    if (!valid29) {
+                                                    var valid33 = _errs109 === errors;
+                                                    if (!valid33) {
                                                       break;
                                                     }
                                                   }
@@ -6184,21 +6308,21 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   return false;
                                                 }
                                               }
-                                              var valid27 = _errs95 === errors;
+                                              var valid31 = _errs107 === errors;
                                             } else {
-                                              var valid27 = true;
+                                              var valid31 = true;
                                             }
-                                            if (valid27) {
-                                              if (data40.source !== void 0) {
-                                                let data45 = data40.source;
-                                                const _errs98 = errors;
-                                                if (!(data45 === "activity" || data45 === "head_ref_force_pushed" || data45 === "head-commit")) {
+                                            if (valid31) {
+                                              if (data44.source !== void 0) {
+                                                let data49 = data44.source;
+                                                const _errs110 = errors;
+                                                if (!(data49 === "activity" || data49 === "head_ref_force_pushed" || data49 === "head-commit")) {
                                                   validate202.errors = [{ instancePath: instancePath + "/lastPush/source", schemaPath: "#/properties/lastPush/properties/source/enum", keyword: "enum", params: { allowedValues: schema312.properties.lastPush.properties.source.enum }, message: "must be equal to one of the allowed values" }];
                                                   return false;
                                                 }
-                                                var valid27 = _errs98 === errors;
+                                                var valid31 = _errs110 === errors;
                                               } else {
-                                                var valid27 = true;
+                                                var valid31 = true;
                                               }
                                             }
                                           }
@@ -6208,25 +6332,25 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         return false;
                                       }
                                     }
-                                    var valid0 = _errs90 === errors;
+                                    var valid0 = _errs102 === errors;
                                   } else {
                                     var valid0 = true;
                                   }
                                   if (valid0) {
                                     if (data.permissions !== void 0) {
-                                      let data46 = data.permissions;
-                                      const _errs99 = errors;
-                                      if (errors === _errs99) {
-                                        if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
-                                          for (const key0 in data46) {
-                                            let data47 = data46[key0];
-                                            const _errs102 = errors;
-                                            if (!(data47 === "admin" || data47 === "maintain" || data47 === "write" || data47 === "triage" || data47 === "read" || data47 === "none")) {
+                                      let data50 = data.permissions;
+                                      const _errs111 = errors;
+                                      if (errors === _errs111) {
+                                        if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
+                                          for (const key0 in data50) {
+                                            let data51 = data50[key0];
+                                            const _errs114 = errors;
+                                            if (!(data51 === "admin" || data51 === "maintain" || data51 === "write" || data51 === "triage" || data51 === "read" || data51 === "none")) {
                                               validate202.errors = [{ instancePath: instancePath + "/permissions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/permissions/additionalProperties/enum", keyword: "enum", params: { allowedValues: schema312.properties.permissions.additionalProperties.enum }, message: "must be equal to one of the allowed values" }];
                                               return false;
                                             }
-                                            var valid30 = _errs102 === errors;
-                                            if (!valid30) {
+                                            var valid34 = _errs114 === errors;
+                                            if (!valid34) {
                                               break;
                                             }
                                           }
@@ -6235,26 +6359,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           return false;
                                         }
                                       }
-                                      var valid0 = _errs99 === errors;
+                                      var valid0 = _errs111 === errors;
                                     } else {
                                       var valid0 = true;
                                     }
                                     if (valid0) {
                                       if (data.gaps !== void 0) {
-                                        let data48 = data.gaps;
-                                        const _errs103 = errors;
-                                        if (errors === _errs103) {
-                                          if (Array.isArray(data48)) {
-                                            var valid31 = true;
-                                            const len8 = data48.length;
-                                            for (let i8 = 0; i8 < len8; i8++) {
-                                              const _errs105 = errors;
-                                              if (typeof data48[i8] !== "string") {
-                                                validate202.errors = [{ instancePath: instancePath + "/gaps/" + i8, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        let data52 = data.gaps;
+                                        const _errs115 = errors;
+                                        if (errors === _errs115) {
+                                          if (Array.isArray(data52)) {
+                                            var valid35 = true;
+                                            const len9 = data52.length;
+                                            for (let i9 = 0; i9 < len9; i9++) {
+                                              const _errs117 = errors;
+                                              if (typeof data52[i9] !== "string") {
+                                                validate202.errors = [{ instancePath: instancePath + "/gaps/" + i9, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
-                                              var valid31 = _errs105 === errors;
-                                              if (!valid31) {
+                                              var valid35 = _errs117 === errors;
+                                              if (!valid35) {
                                                 break;
                                               }
                                             }
@@ -6263,98 +6387,98 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             return false;
                                           }
                                         }
-                                        var valid0 = _errs103 === errors;
+                                        var valid0 = _errs115 === errors;
                                       } else {
                                         var valid0 = true;
                                       }
                                       if (valid0) {
                                         if (data.rules !== void 0) {
-                                          let data50 = data.rules;
-                                          const _errs107 = errors;
-                                          if (errors === _errs107) {
-                                            if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
-                                              let missing7;
-                                              if (data50.minApprovals === void 0 && (missing7 = "minApprovals") || data50.allowBots === void 0 && (missing7 = "allowBots") || data50.requireApprovalOnHead === void 0 && (missing7 = "requireApprovalOnHead") || data50.changesRequestedBlocks === void 0 && (missing7 = "changesRequestedBlocks")) {
-                                                validate202.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
+                                          let data54 = data.rules;
+                                          const _errs119 = errors;
+                                          if (errors === _errs119) {
+                                            if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+                                              let missing8;
+                                              if (data54.minApprovals === void 0 && (missing8 = "minApprovals") || data54.allowBots === void 0 && (missing8 = "allowBots") || data54.requireApprovalOnHead === void 0 && (missing8 = "requireApprovalOnHead") || data54.changesRequestedBlocks === void 0 && (missing8 = "changesRequestedBlocks")) {
+                                                validate202.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                 return false;
                                               } else {
-                                                if (data50.minApprovals !== void 0) {
-                                                  let data51 = data50.minApprovals;
-                                                  const _errs109 = errors;
-                                                  if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
+                                                if (data54.minApprovals !== void 0) {
+                                                  let data55 = data54.minApprovals;
+                                                  const _errs121 = errors;
+                                                  if (!(typeof data55 == "number" && (!(data55 % 1) && !isNaN(data55)) && isFinite(data55))) {
                                                     validate202.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
-                                                  if (errors === _errs109) {
-                                                    if (typeof data51 == "number" && isFinite(data51)) {
-                                                      if (data51 < 1 || isNaN(data51)) {
+                                                  if (errors === _errs121) {
+                                                    if (typeof data55 == "number" && isFinite(data55)) {
+                                                      if (data55 < 1 || isNaN(data55)) {
                                                         validate202.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                                                         return false;
                                                       }
                                                     }
                                                   }
-                                                  var valid32 = _errs109 === errors;
+                                                  var valid36 = _errs121 === errors;
                                                 } else {
-                                                  var valid32 = true;
+                                                  var valid36 = true;
                                                 }
-                                                if (valid32) {
-                                                  if (data50.allowBots !== void 0) {
-                                                    const _errs111 = errors;
-                                                    if (typeof data50.allowBots !== "boolean") {
+                                                if (valid36) {
+                                                  if (data54.allowBots !== void 0) {
+                                                    const _errs123 = errors;
+                                                    if (typeof data54.allowBots !== "boolean") {
                                                       validate202.errors = [{ instancePath: instancePath + "/rules/allowBots", schemaPath: "#/properties/rules/properties/allowBots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                       return false;
                                                     }
-                                                    var valid32 = _errs111 === errors;
+                                                    var valid36 = _errs123 === errors;
                                                   } else {
-                                                    var valid32 = true;
+                                                    var valid36 = true;
                                                   }
-                                                  if (valid32) {
-                                                    if (data50.requireApprovalOnHead !== void 0) {
-                                                      const _errs113 = errors;
-                                                      if (typeof data50.requireApprovalOnHead !== "boolean") {
+                                                  if (valid36) {
+                                                    if (data54.requireApprovalOnHead !== void 0) {
+                                                      const _errs125 = errors;
+                                                      if (typeof data54.requireApprovalOnHead !== "boolean") {
                                                         validate202.errors = [{ instancePath: instancePath + "/rules/requireApprovalOnHead", schemaPath: "#/properties/rules/properties/requireApprovalOnHead/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                         return false;
                                                       }
-                                                      var valid32 = _errs113 === errors;
+                                                      var valid36 = _errs125 === errors;
                                                     } else {
-                                                      var valid32 = true;
+                                                      var valid36 = true;
                                                     }
-                                                    if (valid32) {
-                                                      if (data50.changesRequestedBlocks !== void 0) {
-                                                        const _errs115 = errors;
-                                                        if (typeof data50.changesRequestedBlocks !== "boolean") {
+                                                    if (valid36) {
+                                                      if (data54.changesRequestedBlocks !== void 0) {
+                                                        const _errs127 = errors;
+                                                        if (typeof data54.changesRequestedBlocks !== "boolean") {
                                                           validate202.errors = [{ instancePath: instancePath + "/rules/changesRequestedBlocks", schemaPath: "#/properties/rules/properties/changesRequestedBlocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                           return false;
                                                         }
-                                                        var valid32 = _errs115 === errors;
+                                                        var valid36 = _errs127 === errors;
                                                       } else {
-                                                        var valid32 = true;
+                                                        var valid36 = true;
                                                       }
-                                                      if (valid32) {
-                                                        if (data50.protectedBranches !== void 0) {
-                                                          let data55 = data50.protectedBranches;
-                                                          const _errs117 = errors;
-                                                          if (errors === _errs117) {
-                                                            if (Array.isArray(data55)) {
-                                                              var valid33 = true;
-                                                              const len9 = data55.length;
-                                                              for (let i9 = 0; i9 < len9; i9++) {
-                                                                let data56 = data55[i9];
-                                                                const _errs119 = errors;
-                                                                const _errs120 = errors;
-                                                                if (errors === _errs120) {
-                                                                  if (typeof data56 === "string") {
-                                                                    if (func12(data56) < 1) {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      if (valid36) {
+                                                        if (data54.protectedBranches !== void 0) {
+                                                          let data59 = data54.protectedBranches;
+                                                          const _errs129 = errors;
+                                                          if (errors === _errs129) {
+                                                            if (Array.isArray(data59)) {
+                                                              var valid37 = true;
+                                                              const len10 = data59.length;
+                                                              for (let i10 = 0; i10 < len10; i10++) {
+                                                                let data60 = data59[i10];
+                                                                const _errs131 = errors;
+                                                                const _errs132 = errors;
+                                                                if (errors === _errs132) {
+                                                                  if (typeof data60 === "string") {
+                                                                    if (func12(data60) < 1) {
+                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i10, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                       return false;
                                                                     }
                                                                   } else {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i10, schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
                                                                 }
-                                                                var valid33 = _errs119 === errors;
-                                                                if (!valid33) {
+                                                                var valid37 = _errs131 === errors;
+                                                                if (!valid37) {
                                                                   break;
                                                                 }
                                                               }
@@ -6363,38 +6487,38 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid32 = _errs117 === errors;
+                                                          var valid36 = _errs129 === errors;
                                                         } else {
-                                                          var valid32 = true;
+                                                          var valid36 = true;
                                                         }
-                                                        if (valid32) {
-                                                          if (data50.unidentifiedCoAuthors !== void 0) {
-                                                            let data57 = data50.unidentifiedCoAuthors;
-                                                            const _errs122 = errors;
-                                                            if (!(data57 === "refuse" || data57 === "allow")) {
+                                                        if (valid36) {
+                                                          if (data54.unidentifiedCoAuthors !== void 0) {
+                                                            let data61 = data54.unidentifiedCoAuthors;
+                                                            const _errs134 = errors;
+                                                            if (!(data61 === "refuse" || data61 === "allow")) {
                                                               validate202.errors = [{ instancePath: instancePath + "/rules/unidentifiedCoAuthors", schemaPath: "#/properties/rules/properties/unidentifiedCoAuthors/enum", keyword: "enum", params: { allowedValues: schema312.properties.rules.properties.unidentifiedCoAuthors.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid32 = _errs122 === errors;
+                                                            var valid36 = _errs134 === errors;
                                                           } else {
-                                                            var valid32 = true;
+                                                            var valid36 = true;
                                                           }
-                                                          if (valid32) {
-                                                            if (data50.nonHumanCoAuthors !== void 0) {
-                                                              let data58 = data50.nonHumanCoAuthors;
-                                                              const _errs123 = errors;
-                                                              if (errors === _errs123) {
-                                                                if (Array.isArray(data58)) {
-                                                                  var valid35 = true;
-                                                                  const len10 = data58.length;
-                                                                  for (let i10 = 0; i10 < len10; i10++) {
-                                                                    const _errs125 = errors;
-                                                                    if (typeof data58[i10] !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i10, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                          if (valid36) {
+                                                            if (data54.nonHumanCoAuthors !== void 0) {
+                                                              let data62 = data54.nonHumanCoAuthors;
+                                                              const _errs135 = errors;
+                                                              if (errors === _errs135) {
+                                                                if (Array.isArray(data62)) {
+                                                                  var valid39 = true;
+                                                                  const len11 = data62.length;
+                                                                  for (let i11 = 0; i11 < len11; i11++) {
+                                                                    const _errs137 = errors;
+                                                                    if (typeof data62[i11] !== "string") {
+                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i11, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid35 = _errs125 === errors;
-                                                                    if (!valid35) {
+                                                                    var valid39 = _errs137 === errors;
+                                                                    if (!valid39) {
                                                                       break;
                                                                     }
                                                                   }
@@ -6403,68 +6527,68 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   return false;
                                                                 }
                                                               }
-                                                              var valid32 = _errs123 === errors;
+                                                              var valid36 = _errs135 === errors;
                                                             } else {
-                                                              var valid32 = true;
+                                                              var valid36 = true;
                                                             }
-                                                            if (valid32) {
-                                                              if (data50.allowActivityFallback !== void 0) {
-                                                                const _errs127 = errors;
-                                                                if (typeof data50.allowActivityFallback !== "boolean") {
+                                                            if (valid36) {
+                                                              if (data54.allowActivityFallback !== void 0) {
+                                                                const _errs139 = errors;
+                                                                if (typeof data54.allowActivityFallback !== "boolean") {
                                                                   validate202.errors = [{ instancePath: instancePath + "/rules/allowActivityFallback", schemaPath: "#/properties/rules/properties/allowActivityFallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                   return false;
                                                                 }
-                                                                var valid32 = _errs127 === errors;
+                                                                var valid36 = _errs139 === errors;
                                                               } else {
-                                                                var valid32 = true;
+                                                                var valid36 = true;
                                                               }
-                                                              if (valid32) {
-                                                                if (data50.allowNonDefaultBranches !== void 0) {
-                                                                  const _errs129 = errors;
-                                                                  if (typeof data50.allowNonDefaultBranches !== "boolean") {
+                                                              if (valid36) {
+                                                                if (data54.allowNonDefaultBranches !== void 0) {
+                                                                  const _errs141 = errors;
+                                                                  if (typeof data54.allowNonDefaultBranches !== "boolean") {
                                                                     validate202.errors = [{ instancePath: instancePath + "/rules/allowNonDefaultBranches", schemaPath: "#/properties/rules/properties/allowNonDefaultBranches/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                     return false;
                                                                   }
-                                                                  var valid32 = _errs129 === errors;
+                                                                  var valid36 = _errs141 === errors;
                                                                 } else {
-                                                                  var valid32 = true;
+                                                                  var valid36 = true;
                                                                 }
-                                                                if (valid32) {
-                                                                  if (data50.minSecondsAfterPush !== void 0) {
-                                                                    let data62 = data50.minSecondsAfterPush;
-                                                                    const _errs131 = errors;
-                                                                    if (!(typeof data62 == "number" && (!(data62 % 1) && !isNaN(data62)) && isFinite(data62))) {
+                                                                if (valid36) {
+                                                                  if (data54.minSecondsAfterPush !== void 0) {
+                                                                    let data66 = data54.minSecondsAfterPush;
+                                                                    const _errs143 = errors;
+                                                                    if (!(typeof data66 == "number" && (!(data66 % 1) && !isNaN(data66)) && isFinite(data66))) {
                                                                       validate202.errors = [{ instancePath: instancePath + "/rules/minSecondsAfterPush", schemaPath: "#/properties/rules/properties/minSecondsAfterPush/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                       return false;
                                                                     }
-                                                                    if (errors === _errs131) {
-                                                                      if (typeof data62 == "number" && isFinite(data62)) {
-                                                                        if (data62 < 0 || isNaN(data62)) {
+                                                                    if (errors === _errs143) {
+                                                                      if (typeof data66 == "number" && isFinite(data66)) {
+                                                                        if (data66 < 0 || isNaN(data66)) {
                                                                           validate202.errors = [{ instancePath: instancePath + "/rules/minSecondsAfterPush", schemaPath: "#/properties/rules/properties/minSecondsAfterPush/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                           return false;
                                                                         }
                                                                       }
                                                                     }
-                                                                    var valid32 = _errs131 === errors;
+                                                                    var valid36 = _errs143 === errors;
                                                                   } else {
-                                                                    var valid32 = true;
+                                                                    var valid36 = true;
                                                                   }
-                                                                  if (valid32) {
-                                                                    if (data50.botPushers !== void 0) {
-                                                                      let data63 = data50.botPushers;
-                                                                      const _errs133 = errors;
-                                                                      if (errors === _errs133) {
-                                                                        if (Array.isArray(data63)) {
-                                                                          var valid36 = true;
-                                                                          const len11 = data63.length;
-                                                                          for (let i11 = 0; i11 < len11; i11++) {
-                                                                            const _errs135 = errors;
-                                                                            if (typeof data63[i11] !== "string") {
-                                                                              validate202.errors = [{ instancePath: instancePath + "/rules/botPushers/" + i11, schemaPath: "#/properties/rules/properties/botPushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  if (valid36) {
+                                                                    if (data54.botPushers !== void 0) {
+                                                                      let data67 = data54.botPushers;
+                                                                      const _errs145 = errors;
+                                                                      if (errors === _errs145) {
+                                                                        if (Array.isArray(data67)) {
+                                                                          var valid40 = true;
+                                                                          const len12 = data67.length;
+                                                                          for (let i12 = 0; i12 < len12; i12++) {
+                                                                            const _errs147 = errors;
+                                                                            if (typeof data67[i12] !== "string") {
+                                                                              validate202.errors = [{ instancePath: instancePath + "/rules/botPushers/" + i12, schemaPath: "#/properties/rules/properties/botPushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                               return false;
                                                                             }
-                                                                            var valid36 = _errs135 === errors;
-                                                                            if (!valid36) {
+                                                                            var valid40 = _errs147 === errors;
+                                                                            if (!valid40) {
                                                                               break;
                                                                             }
                                                                           }
@@ -6473,29 +6597,29 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                           return false;
                                                                         }
                                                                       }
-                                                                      var valid32 = _errs133 === errors;
+                                                                      var valid36 = _errs145 === errors;
                                                                     } else {
-                                                                      var valid32 = true;
+                                                                      var valid36 = true;
                                                                     }
-                                                                    if (valid32) {
-                                                                      if (data50.reviewedHistory !== void 0) {
-                                                                        const _errs137 = errors;
-                                                                        if (typeof data50.reviewedHistory !== "boolean") {
+                                                                    if (valid36) {
+                                                                      if (data54.reviewedHistory !== void 0) {
+                                                                        const _errs149 = errors;
+                                                                        if (typeof data54.reviewedHistory !== "boolean") {
                                                                           validate202.errors = [{ instancePath: instancePath + "/rules/reviewedHistory", schemaPath: "#/properties/rules/properties/reviewedHistory/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                           return false;
                                                                         }
-                                                                        var valid32 = _errs137 === errors;
+                                                                        var valid36 = _errs149 === errors;
                                                                       } else {
-                                                                        var valid32 = true;
+                                                                        var valid36 = true;
                                                                       }
-                                                                      if (valid32) {
-                                                                        if (data50.historySince !== void 0) {
-                                                                          let data66 = data50.historySince;
-                                                                          const _errs139 = errors;
-                                                                          const _errs140 = errors;
-                                                                          if (errors === _errs140) {
-                                                                            if (typeof data66 === "string") {
-                                                                              if (!pattern62.test(data66)) {
+                                                                      if (valid36) {
+                                                                        if (data54.historySince !== void 0) {
+                                                                          let data70 = data54.historySince;
+                                                                          const _errs151 = errors;
+                                                                          const _errs152 = errors;
+                                                                          if (errors === _errs152) {
+                                                                            if (typeof data70 === "string") {
+                                                                              if (!pattern62.test(data70)) {
                                                                                 validate202.errors = [{ instancePath: instancePath + "/rules/historySince", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                                 return false;
                                                                               }
@@ -6504,9 +6628,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                               return false;
                                                                             }
                                                                           }
-                                                                          var valid32 = _errs139 === errors;
+                                                                          var valid36 = _errs151 === errors;
                                                                         } else {
-                                                                          var valid32 = true;
+                                                                          var valid36 = true;
                                                                         }
                                                                       }
                                                                     }
@@ -6526,80 +6650,80 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                               return false;
                                             }
                                           }
-                                          var valid0 = _errs107 === errors;
+                                          var valid0 = _errs119 === errors;
                                         } else {
                                           var valid0 = true;
                                         }
                                         if (valid0) {
                                           if (data.checks !== void 0) {
-                                            let data67 = data.checks;
-                                            const _errs142 = errors;
-                                            if (errors === _errs142) {
-                                              if (Array.isArray(data67)) {
-                                                var valid38 = true;
-                                                const len12 = data67.length;
-                                                for (let i12 = 0; i12 < len12; i12++) {
-                                                  let data68 = data67[i12];
-                                                  const _errs144 = errors;
-                                                  if (errors === _errs144) {
-                                                    if (data68 && typeof data68 == "object" && !Array.isArray(data68)) {
-                                                      let missing8;
-                                                      if (data68.id === void 0 && (missing8 = "id") || data68.verdict === void 0 && (missing8 = "verdict") || data68.reason === void 0 && (missing8 = "reason")) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                            let data71 = data.checks;
+                                            const _errs154 = errors;
+                                            if (errors === _errs154) {
+                                              if (Array.isArray(data71)) {
+                                                var valid42 = true;
+                                                const len13 = data71.length;
+                                                for (let i13 = 0; i13 < len13; i13++) {
+                                                  let data72 = data71[i13];
+                                                  const _errs156 = errors;
+                                                  if (errors === _errs156) {
+                                                    if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
+                                                      let missing9;
+                                                      if (data72.id === void 0 && (missing9 = "id") || data72.verdict === void 0 && (missing9 = "verdict") || data72.reason === void 0 && (missing9 = "reason")) {
+                                                        validate202.errors = [{ instancePath: instancePath + "/checks/" + i13, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                         return false;
                                                       } else {
-                                                        if (data68.id !== void 0) {
-                                                          let data69 = data68.id;
-                                                          const _errs146 = errors;
-                                                          const _errs147 = errors;
-                                                          if (errors === _errs147) {
-                                                            if (typeof data69 === "string") {
-                                                              if (func12(data69) < 1) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        if (data72.id !== void 0) {
+                                                          let data73 = data72.id;
+                                                          const _errs158 = errors;
+                                                          const _errs159 = errors;
+                                                          if (errors === _errs159) {
+                                                            if (typeof data73 === "string") {
+                                                              if (func12(data73) < 1) {
+                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i13 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i13 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                               return false;
                                                             }
                                                           }
-                                                          var valid39 = _errs146 === errors;
+                                                          var valid43 = _errs158 === errors;
                                                         } else {
-                                                          var valid39 = true;
+                                                          var valid43 = true;
                                                         }
-                                                        if (valid39) {
-                                                          if (data68.verdict !== void 0) {
-                                                            let data70 = data68.verdict;
-                                                            const _errs149 = errors;
-                                                            if (!(data70 === "pass" || data70 === "fail")) {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                        if (valid43) {
+                                                          if (data72.verdict !== void 0) {
+                                                            let data74 = data72.verdict;
+                                                            const _errs161 = errors;
+                                                            if (!(data74 === "pass" || data74 === "fail")) {
+                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i13 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid39 = _errs149 === errors;
+                                                            var valid43 = _errs161 === errors;
                                                           } else {
-                                                            var valid39 = true;
+                                                            var valid43 = true;
                                                           }
-                                                          if (valid39) {
-                                                            if (data68.reason !== void 0) {
-                                                              const _errs150 = errors;
-                                                              if (typeof data68.reason !== "string") {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                          if (valid43) {
+                                                            if (data72.reason !== void 0) {
+                                                              const _errs162 = errors;
+                                                              if (typeof data72.reason !== "string") {
+                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i13 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
-                                                              var valid39 = _errs150 === errors;
+                                                              var valid43 = _errs162 === errors;
                                                             } else {
-                                                              var valid39 = true;
+                                                              var valid43 = true;
                                                             }
                                                           }
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      validate202.errors = [{ instancePath: instancePath + "/checks/" + i13, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
-                                                  var valid38 = _errs144 === errors;
-                                                  if (!valid38) {
+                                                  var valid42 = _errs156 === errors;
+                                                  if (!valid42) {
                                                     break;
                                                   }
                                                 }
@@ -6608,30 +6732,30 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid0 = _errs142 === errors;
+                                            var valid0 = _errs154 === errors;
                                           } else {
                                             var valid0 = true;
                                           }
                                           if (valid0) {
                                             if (data.verdict !== void 0) {
-                                              let data72 = data.verdict;
-                                              const _errs152 = errors;
-                                              if (!(data72 === "pass" || data72 === "fail")) {
+                                              let data76 = data.verdict;
+                                              const _errs164 = errors;
+                                              if (!(data76 === "pass" || data76 === "fail")) {
                                                 validate202.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
-                                              var valid0 = _errs152 === errors;
+                                              var valid0 = _errs164 === errors;
                                             } else {
                                               var valid0 = true;
                                             }
                                             if (valid0) {
                                               if (data.builtRef !== void 0) {
-                                                let data73 = data.builtRef;
-                                                const _errs153 = errors;
-                                                const _errs154 = errors;
-                                                if (errors === _errs154) {
-                                                  if (typeof data73 === "string") {
-                                                    if (func12(data73) < 1) {
+                                                let data77 = data.builtRef;
+                                                const _errs165 = errors;
+                                                const _errs166 = errors;
+                                                if (errors === _errs166) {
+                                                  if (typeof data77 === "string") {
+                                                    if (func12(data77) < 1) {
                                                       validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -6640,18 +6764,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 }
-                                                var valid0 = _errs153 === errors;
+                                                var valid0 = _errs165 === errors;
                                               } else {
                                                 var valid0 = true;
                                               }
                                               if (valid0) {
                                                 if (data.defaultBranch !== void 0) {
-                                                  let data74 = data.defaultBranch;
-                                                  const _errs156 = errors;
-                                                  const _errs157 = errors;
-                                                  if (errors === _errs157) {
-                                                    if (typeof data74 === "string") {
-                                                      if (func12(data74) < 1) {
+                                                  let data78 = data.defaultBranch;
+                                                  const _errs168 = errors;
+                                                  const _errs169 = errors;
+                                                  if (errors === _errs169) {
+                                                    if (typeof data78 === "string") {
+                                                      if (func12(data78) < 1) {
                                                         validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -6660,58 +6784,58 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid0 = _errs156 === errors;
+                                                  var valid0 = _errs168 === errors;
                                                 } else {
                                                   var valid0 = true;
                                                 }
                                                 if (valid0) {
                                                   if (data.mergeCommitCoAuthors !== void 0) {
-                                                    let data75 = data.mergeCommitCoAuthors;
-                                                    const _errs159 = errors;
-                                                    if (errors === _errs159) {
-                                                      if (Array.isArray(data75)) {
-                                                        var valid43 = true;
-                                                        const len13 = data75.length;
-                                                        for (let i13 = 0; i13 < len13; i13++) {
-                                                          let data76 = data75[i13];
-                                                          const _errs161 = errors;
-                                                          if (errors === _errs161) {
-                                                            if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
-                                                              let missing9;
-                                                              if (data76.name === void 0 && (missing9 = "name") || data76.email === void 0 && (missing9 = "email")) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                    let data79 = data.mergeCommitCoAuthors;
+                                                    const _errs171 = errors;
+                                                    if (errors === _errs171) {
+                                                      if (Array.isArray(data79)) {
+                                                        var valid47 = true;
+                                                        const len14 = data79.length;
+                                                        for (let i14 = 0; i14 < len14; i14++) {
+                                                          let data80 = data79[i14];
+                                                          const _errs173 = errors;
+                                                          if (errors === _errs173) {
+                                                            if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
+                                                              let missing10;
+                                                              if (data80.name === void 0 && (missing10 = "name") || data80.email === void 0 && (missing10 = "email")) {
+                                                                validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i14, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data76.name !== void 0) {
-                                                                  const _errs163 = errors;
-                                                                  if (typeof data76.name !== "string") {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                if (data80.name !== void 0) {
+                                                                  const _errs175 = errors;
+                                                                  if (typeof data80.name !== "string") {
+                                                                    validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i14 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
-                                                                  var valid44 = _errs163 === errors;
+                                                                  var valid48 = _errs175 === errors;
                                                                 } else {
-                                                                  var valid44 = true;
+                                                                  var valid48 = true;
                                                                 }
-                                                                if (valid44) {
-                                                                  if (data76.email !== void 0) {
-                                                                    const _errs165 = errors;
-                                                                    if (typeof data76.email !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                if (valid48) {
+                                                                  if (data80.email !== void 0) {
+                                                                    const _errs177 = errors;
+                                                                    if (typeof data80.email !== "string") {
+                                                                      validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i14 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid44 = _errs165 === errors;
+                                                                    var valid48 = _errs177 === errors;
                                                                   } else {
-                                                                    var valid44 = true;
+                                                                    var valid48 = true;
                                                                   }
                                                                 }
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                              validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i14, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                               return false;
                                                             }
                                                           }
-                                                          var valid43 = _errs161 === errors;
-                                                          if (!valid43) {
+                                                          var valid47 = _errs173 === errors;
+                                                          if (!valid47) {
                                                             break;
                                                           }
                                                         }
@@ -6720,70 +6844,70 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     }
-                                                    var valid0 = _errs159 === errors;
+                                                    var valid0 = _errs171 === errors;
                                                   } else {
                                                     var valid0 = true;
                                                   }
                                                   if (valid0) {
                                                     if (data.profiles !== void 0) {
-                                                      let data79 = data.profiles;
-                                                      const _errs167 = errors;
-                                                      if (errors === _errs167) {
-                                                        if (Array.isArray(data79)) {
-                                                          var valid45 = true;
-                                                          const len14 = data79.length;
-                                                          for (let i14 = 0; i14 < len14; i14++) {
-                                                            let data80 = data79[i14];
-                                                            const _errs169 = errors;
-                                                            if (errors === _errs169) {
-                                                              if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                                                                let missing10;
-                                                                if (data80.account === void 0 && (missing10 = "account")) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
+                                                      let data83 = data.profiles;
+                                                      const _errs179 = errors;
+                                                      if (errors === _errs179) {
+                                                        if (Array.isArray(data83)) {
+                                                          var valid49 = true;
+                                                          const len15 = data83.length;
+                                                          for (let i15 = 0; i15 < len15; i15++) {
+                                                            let data84 = data83[i15];
+                                                            const _errs181 = errors;
+                                                            if (errors === _errs181) {
+                                                              if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
+                                                                let missing11;
+                                                                if (data84.account === void 0 && (missing11 = "account")) {
+                                                                  validate202.errors = [{ instancePath: instancePath + "/profiles/" + i15, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" }];
                                                                   return false;
                                                                 } else {
-                                                                  if (data80.account !== void 0) {
-                                                                    const _errs171 = errors;
-                                                                    if (!validate21(data80.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data80, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                                                  if (data84.account !== void 0) {
+                                                                    const _errs183 = errors;
+                                                                    if (!validate21(data84.account, { instancePath: instancePath + "/profiles/" + i15 + "/account", parentData: data84, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                                       vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                       errors = vErrors.length;
                                                                     }
-                                                                    var valid46 = _errs171 === errors;
+                                                                    var valid50 = _errs183 === errors;
                                                                   } else {
-                                                                    var valid46 = true;
+                                                                    var valid50 = true;
                                                                   }
-                                                                  if (valid46) {
-                                                                    if (data80.name !== void 0) {
-                                                                      const _errs172 = errors;
-                                                                      if (typeof data80.name !== "string") {
-                                                                        validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  if (valid50) {
+                                                                    if (data84.name !== void 0) {
+                                                                      const _errs184 = errors;
+                                                                      if (typeof data84.name !== "string") {
+                                                                        validate202.errors = [{ instancePath: instancePath + "/profiles/" + i15 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
-                                                                      var valid46 = _errs172 === errors;
+                                                                      var valid50 = _errs184 === errors;
                                                                     } else {
-                                                                      var valid46 = true;
+                                                                      var valid50 = true;
                                                                     }
-                                                                    if (valid46) {
-                                                                      if (data80.email !== void 0) {
-                                                                        const _errs174 = errors;
-                                                                        if (typeof data80.email !== "string") {
-                                                                          validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    if (valid50) {
+                                                                      if (data84.email !== void 0) {
+                                                                        const _errs186 = errors;
+                                                                        if (typeof data84.email !== "string") {
+                                                                          validate202.errors = [{ instancePath: instancePath + "/profiles/" + i15 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
-                                                                        var valid46 = _errs174 === errors;
+                                                                        var valid50 = _errs186 === errors;
                                                                       } else {
-                                                                        var valid46 = true;
+                                                                        var valid50 = true;
                                                                       }
                                                                     }
                                                                   }
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                validate202.errors = [{ instancePath: instancePath + "/profiles/" + i15, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid45 = _errs169 === errors;
-                                                            if (!valid45) {
+                                                            var valid49 = _errs181 === errors;
+                                                            if (!valid49) {
                                                               break;
                                                             }
                                                           }
@@ -6792,246 +6916,246 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       }
-                                                      var valid0 = _errs167 === errors;
+                                                      var valid0 = _errs179 === errors;
                                                     } else {
                                                       var valid0 = true;
                                                     }
                                                     if (valid0) {
                                                       if (data.activity !== void 0) {
-                                                        let data84 = data.activity;
-                                                        const _errs176 = errors;
-                                                        const _errs177 = errors;
-                                                        let valid47 = false;
-                                                        let passing1 = null;
-                                                        const _errs178 = errors;
-                                                        if (errors === _errs178) {
-                                                          if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-                                                            let missing11;
-                                                            if (data84.available === void 0 && (missing11 = "available") || data84.headPushes === void 0 && (missing11 = "headPushes") || data84.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
-                                                              const err2 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" };
+                                                        let data88 = data.activity;
+                                                        const _errs188 = errors;
+                                                        const _errs189 = errors;
+                                                        let valid51 = false;
+                                                        let passing2 = null;
+                                                        const _errs190 = errors;
+                                                        if (errors === _errs190) {
+                                                          if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
+                                                            let missing12;
+                                                            if (data88.available === void 0 && (missing12 = "available") || data88.headPushes === void 0 && (missing12 = "headPushes") || data88.builtCommitArrivals === void 0 && (missing12 = "builtCommitArrivals")) {
+                                                              const err4 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
                                                               if (vErrors === null) {
-                                                                vErrors = [err2];
+                                                                vErrors = [err4];
                                                               } else {
-                                                                vErrors.push(err2);
+                                                                vErrors.push(err4);
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data84.available !== void 0) {
-                                                                const _errs180 = errors;
-                                                                if (true !== data84.available) {
-                                                                  const err3 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
+                                                              if (data88.available !== void 0) {
+                                                                const _errs192 = errors;
+                                                                if (true !== data88.available) {
+                                                                  const err5 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
-                                                                    vErrors = [err3];
+                                                                    vErrors = [err5];
                                                                   } else {
-                                                                    vErrors.push(err3);
+                                                                    vErrors.push(err5);
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid48 = _errs180 === errors;
+                                                                var valid52 = _errs192 === errors;
                                                               } else {
-                                                                var valid48 = true;
+                                                                var valid52 = true;
                                                               }
-                                                              if (valid48) {
-                                                                if (data84.headPushes !== void 0) {
-                                                                  let data86 = data84.headPushes;
-                                                                  const _errs181 = errors;
-                                                                  if (errors === _errs181) {
-                                                                    if (Array.isArray(data86)) {
-                                                                      var valid49 = true;
-                                                                      const len15 = data86.length;
-                                                                      for (let i15 = 0; i15 < len15; i15++) {
-                                                                        const _errs183 = errors;
-                                                                        if (!validate38(data86[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data86, parentDataProperty: i15, rootData, dynamicAnchors })) {
-                                                                          vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+                                                              if (valid52) {
+                                                                if (data88.headPushes !== void 0) {
+                                                                  let data90 = data88.headPushes;
+                                                                  const _errs193 = errors;
+                                                                  if (errors === _errs193) {
+                                                                    if (Array.isArray(data90)) {
+                                                                      var valid53 = true;
+                                                                      const len16 = data90.length;
+                                                                      for (let i16 = 0; i16 < len16; i16++) {
+                                                                        const _errs195 = errors;
+                                                                        if (!validate39(data90[i16], { instancePath: instancePath + "/activity/headPushes/" + i16, parentData: data90, parentDataProperty: i16, rootData, dynamicAnchors })) {
+                                                                          vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
                                                                           errors = vErrors.length;
                                                                         }
-                                                                        var valid49 = _errs183 === errors;
-                                                                        if (!valid49) {
+                                                                        var valid53 = _errs195 === errors;
+                                                                        if (!valid53) {
                                                                           break;
                                                                         }
                                                                       }
                                                                     } else {
-                                                                      const err4 = { instancePath: instancePath + "/activity/headPushes", schemaPath: "#/properties/activity/oneOf/0/properties/headPushes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                                                      const err6 = { instancePath: instancePath + "/activity/headPushes", schemaPath: "#/properties/activity/oneOf/0/properties/headPushes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                                                       if (vErrors === null) {
-                                                                        vErrors = [err4];
+                                                                        vErrors = [err6];
                                                                       } else {
-                                                                        vErrors.push(err4);
+                                                                        vErrors.push(err6);
                                                                       }
                                                                       errors++;
                                                                     }
                                                                   }
-                                                                  var valid48 = _errs181 === errors;
+                                                                  var valid52 = _errs193 === errors;
                                                                 } else {
-                                                                  var valid48 = true;
+                                                                  var valid52 = true;
                                                                 }
-                                                                if (valid48) {
-                                                                  if (data84.builtCommitArrivals !== void 0) {
-                                                                    let data88 = data84.builtCommitArrivals;
-                                                                    const _errs184 = errors;
-                                                                    if (errors === _errs184) {
-                                                                      if (Array.isArray(data88)) {
-                                                                        var valid50 = true;
-                                                                        const len16 = data88.length;
-                                                                        for (let i16 = 0; i16 < len16; i16++) {
-                                                                          const _errs186 = errors;
-                                                                          if (!validate38(data88[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data88, parentDataProperty: i16, rootData, dynamicAnchors })) {
-                                                                            vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+                                                                if (valid52) {
+                                                                  if (data88.builtCommitArrivals !== void 0) {
+                                                                    let data92 = data88.builtCommitArrivals;
+                                                                    const _errs196 = errors;
+                                                                    if (errors === _errs196) {
+                                                                      if (Array.isArray(data92)) {
+                                                                        var valid54 = true;
+                                                                        const len17 = data92.length;
+                                                                        for (let i17 = 0; i17 < len17; i17++) {
+                                                                          const _errs198 = errors;
+                                                                          if (!validate39(data92[i17], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i17, parentData: data92, parentDataProperty: i17, rootData, dynamicAnchors })) {
+                                                                            vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
                                                                             errors = vErrors.length;
                                                                           }
-                                                                          var valid50 = _errs186 === errors;
-                                                                          if (!valid50) {
+                                                                          var valid54 = _errs198 === errors;
+                                                                          if (!valid54) {
                                                                             break;
                                                                           }
                                                                         }
                                                                       } else {
-                                                                        const err5 = { instancePath: instancePath + "/activity/builtCommitArrivals", schemaPath: "#/properties/activity/oneOf/0/properties/builtCommitArrivals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                                                        const err7 = { instancePath: instancePath + "/activity/builtCommitArrivals", schemaPath: "#/properties/activity/oneOf/0/properties/builtCommitArrivals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                                                         if (vErrors === null) {
-                                                                          vErrors = [err5];
+                                                                          vErrors = [err7];
                                                                         } else {
-                                                                          vErrors.push(err5);
+                                                                          vErrors.push(err7);
                                                                         }
                                                                         errors++;
                                                                       }
                                                                     }
-                                                                    var valid48 = _errs184 === errors;
+                                                                    var valid52 = _errs196 === errors;
                                                                   } else {
-                                                                    var valid48 = true;
+                                                                    var valid52 = true;
                                                                   }
                                                                 }
                                                               }
                                                             }
                                                           } else {
-                                                            const err6 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                                            const err8 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                                             if (vErrors === null) {
-                                                              vErrors = [err6];
+                                                              vErrors = [err8];
                                                             } else {
-                                                              vErrors.push(err6);
+                                                              vErrors.push(err8);
                                                             }
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs178 === errors;
-                                                        if (_valid1) {
-                                                          valid47 = true;
-                                                          passing1 = 0;
-                                                          var props1 = {};
-                                                          props1.available = true;
-                                                          props1.headPushes = true;
-                                                          props1.builtCommitArrivals = true;
+                                                        var _valid2 = _errs190 === errors;
+                                                        if (_valid2) {
+                                                          valid51 = true;
+                                                          passing2 = 0;
+                                                          var props2 = {};
+                                                          props2.available = true;
+                                                          props2.headPushes = true;
+                                                          props2.builtCommitArrivals = true;
                                                         }
-                                                        const _errs187 = errors;
-                                                        if (errors === _errs187) {
-                                                          if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-                                                            let missing12;
-                                                            if (data84.available === void 0 && (missing12 = "available") || data84.reason === void 0 && (missing12 = "reason")) {
-                                                              const err7 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
+                                                        const _errs199 = errors;
+                                                        if (errors === _errs199) {
+                                                          if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
+                                                            let missing13;
+                                                            if (data88.available === void 0 && (missing13 = "available") || data88.reason === void 0 && (missing13 = "reason")) {
+                                                              const err9 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" };
                                                               if (vErrors === null) {
-                                                                vErrors = [err7];
+                                                                vErrors = [err9];
                                                               } else {
-                                                                vErrors.push(err7);
+                                                                vErrors.push(err9);
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data84.available !== void 0) {
-                                                                const _errs189 = errors;
-                                                                if (false !== data84.available) {
-                                                                  const err8 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
+                                                              if (data88.available !== void 0) {
+                                                                const _errs201 = errors;
+                                                                if (false !== data88.available) {
+                                                                  const err10 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
-                                                                    vErrors = [err8];
+                                                                    vErrors = [err10];
                                                                   } else {
-                                                                    vErrors.push(err8);
+                                                                    vErrors.push(err10);
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid51 = _errs189 === errors;
+                                                                var valid55 = _errs201 === errors;
                                                               } else {
-                                                                var valid51 = true;
+                                                                var valid55 = true;
                                                               }
-                                                              if (valid51) {
-                                                                if (data84.reason !== void 0) {
-                                                                  const _errs190 = errors;
-                                                                  if (typeof data84.reason !== "string") {
-                                                                    const err9 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                              if (valid55) {
+                                                                if (data88.reason !== void 0) {
+                                                                  const _errs202 = errors;
+                                                                  if (typeof data88.reason !== "string") {
+                                                                    const err11 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                     if (vErrors === null) {
-                                                                      vErrors = [err9];
+                                                                      vErrors = [err11];
                                                                     } else {
-                                                                      vErrors.push(err9);
+                                                                      vErrors.push(err11);
                                                                     }
                                                                     errors++;
                                                                   }
-                                                                  var valid51 = _errs190 === errors;
+                                                                  var valid55 = _errs202 === errors;
                                                                 } else {
-                                                                  var valid51 = true;
+                                                                  var valid55 = true;
                                                                 }
                                                               }
                                                             }
                                                           } else {
-                                                            const err10 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                                            const err12 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                                             if (vErrors === null) {
-                                                              vErrors = [err10];
+                                                              vErrors = [err12];
                                                             } else {
-                                                              vErrors.push(err10);
+                                                              vErrors.push(err12);
                                                             }
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs187 === errors;
-                                                        if (_valid1 && valid47) {
-                                                          valid47 = false;
-                                                          passing1 = [passing1, 1];
+                                                        var _valid2 = _errs199 === errors;
+                                                        if (_valid2 && valid51) {
+                                                          valid51 = false;
+                                                          passing2 = [passing2, 1];
                                                         } else {
-                                                          if (_valid1) {
-                                                            valid47 = true;
-                                                            passing1 = 1;
-                                                            if (props1 !== true) {
-                                                              props1 = props1 || {};
-                                                              props1.available = true;
-                                                              props1.reason = true;
+                                                          if (_valid2) {
+                                                            valid51 = true;
+                                                            passing2 = 1;
+                                                            if (props2 !== true) {
+                                                              props2 = props2 || {};
+                                                              props2.available = true;
+                                                              props2.reason = true;
                                                             }
                                                           }
                                                         }
-                                                        if (!valid47) {
-                                                          const err11 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf" };
+                                                        if (!valid51) {
+                                                          const err13 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf" };
                                                           if (vErrors === null) {
-                                                            vErrors = [err11];
+                                                            vErrors = [err13];
                                                           } else {
-                                                            vErrors.push(err11);
+                                                            vErrors.push(err13);
                                                           }
                                                           errors++;
                                                           validate202.errors = vErrors;
                                                           return false;
                                                         } else {
-                                                          errors = _errs177;
+                                                          errors = _errs189;
                                                           if (vErrors !== null) {
-                                                            if (_errs177) {
-                                                              vErrors.length = _errs177;
+                                                            if (_errs189) {
+                                                              vErrors.length = _errs189;
                                                             } else {
                                                               vErrors = null;
                                                             }
                                                           }
                                                         }
-                                                        var valid0 = _errs176 === errors;
+                                                        var valid0 = _errs188 === errors;
                                                       } else {
                                                         var valid0 = true;
                                                       }
                                                       if (valid0) {
                                                         if (data.history !== void 0) {
-                                                          let data92 = data.history;
-                                                          const _errs192 = errors;
-                                                          if (errors === _errs192) {
-                                                            if (data92 && typeof data92 == "object" && !Array.isArray(data92)) {
-                                                              let missing13;
-                                                              if (data92.since === void 0 && (missing13 = "since") || data92.ref === void 0 && (missing13 = "ref") || data92.base === void 0 && (missing13 = "base") || data92.arrivals === void 0 && (missing13 = "arrivals") || data92.verdict === void 0 && (missing13 = "verdict") || data92.reason === void 0 && (missing13 = "reason")) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
+                                                          let data96 = data.history;
+                                                          const _errs204 = errors;
+                                                          if (errors === _errs204) {
+                                                            if (data96 && typeof data96 == "object" && !Array.isArray(data96)) {
+                                                              let missing14;
+                                                              if (data96.since === void 0 && (missing14 = "since") || data96.ref === void 0 && (missing14 = "ref") || data96.base === void 0 && (missing14 = "base") || data96.arrivals === void 0 && (missing14 = "arrivals") || data96.verdict === void 0 && (missing14 = "verdict") || data96.reason === void 0 && (missing14 = "reason")) {
+                                                                validate202.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/required", keyword: "required", params: { missingProperty: missing14 }, message: "must have required property '" + missing14 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data92.since !== void 0) {
-                                                                  let data93 = data92.since;
-                                                                  const _errs194 = errors;
-                                                                  const _errs195 = errors;
-                                                                  if (errors === _errs195) {
-                                                                    if (typeof data93 === "string") {
-                                                                      if (!pattern62.test(data93)) {
+                                                                if (data96.since !== void 0) {
+                                                                  let data97 = data96.since;
+                                                                  const _errs206 = errors;
+                                                                  const _errs207 = errors;
+                                                                  if (errors === _errs207) {
+                                                                    if (typeof data97 === "string") {
+                                                                      if (!pattern62.test(data97)) {
                                                                         validate202.errors = [{ instancePath: instancePath + "/history/since", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                         return false;
                                                                       }
@@ -7040,18 +7164,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       return false;
                                                                     }
                                                                   }
-                                                                  var valid52 = _errs194 === errors;
+                                                                  var valid56 = _errs206 === errors;
                                                                 } else {
-                                                                  var valid52 = true;
+                                                                  var valid56 = true;
                                                                 }
-                                                                if (valid52) {
-                                                                  if (data92.ref !== void 0) {
-                                                                    let data94 = data92.ref;
-                                                                    const _errs197 = errors;
-                                                                    const _errs198 = errors;
-                                                                    if (errors === _errs198) {
-                                                                      if (typeof data94 === "string") {
-                                                                        if (func12(data94) < 1) {
+                                                                if (valid56) {
+                                                                  if (data96.ref !== void 0) {
+                                                                    let data98 = data96.ref;
+                                                                    const _errs209 = errors;
+                                                                    const _errs210 = errors;
+                                                                    if (errors === _errs210) {
+                                                                      if (typeof data98 === "string") {
+                                                                        if (func12(data98) < 1) {
                                                                           validate202.errors = [{ instancePath: instancePath + "/history/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                           return false;
                                                                         }
@@ -7060,18 +7184,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         return false;
                                                                       }
                                                                     }
-                                                                    var valid52 = _errs197 === errors;
+                                                                    var valid56 = _errs209 === errors;
                                                                   } else {
-                                                                    var valid52 = true;
+                                                                    var valid56 = true;
                                                                   }
-                                                                  if (valid52) {
-                                                                    if (data92.base !== void 0) {
-                                                                      let data95 = data92.base;
-                                                                      const _errs200 = errors;
-                                                                      const _errs201 = errors;
-                                                                      if (errors === _errs201) {
-                                                                        if (typeof data95 === "string") {
-                                                                          if (!pattern9.test(data95)) {
+                                                                  if (valid56) {
+                                                                    if (data96.base !== void 0) {
+                                                                      let data99 = data96.base;
+                                                                      const _errs212 = errors;
+                                                                      const _errs213 = errors;
+                                                                      if (errors === _errs213) {
+                                                                        if (typeof data99 === "string") {
+                                                                          if (!pattern9.test(data99)) {
                                                                             validate202.errors = [{ instancePath: instancePath + "/history/base", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                                                             return false;
                                                                           }
@@ -7080,30 +7204,30 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                           return false;
                                                                         }
                                                                       }
-                                                                      var valid52 = _errs200 === errors;
+                                                                      var valid56 = _errs212 === errors;
                                                                     } else {
-                                                                      var valid52 = true;
+                                                                      var valid56 = true;
                                                                     }
-                                                                    if (valid52) {
-                                                                      if (data92.arrivals !== void 0) {
-                                                                        let data96 = data92.arrivals;
-                                                                        const _errs203 = errors;
-                                                                        if (errors === _errs203) {
-                                                                          if (Array.isArray(data96)) {
-                                                                            if (data96.length > 100) {
+                                                                    if (valid56) {
+                                                                      if (data96.arrivals !== void 0) {
+                                                                        let data100 = data96.arrivals;
+                                                                        const _errs215 = errors;
+                                                                        if (errors === _errs215) {
+                                                                          if (Array.isArray(data100)) {
+                                                                            if (data100.length > 100) {
                                                                               validate202.errors = [{ instancePath: instancePath + "/history/arrivals", schemaPath: "#/properties/history/properties/arrivals/maxItems", keyword: "maxItems", params: { limit: 100 }, message: "must NOT have more than 100 items" }];
                                                                               return false;
                                                                             } else {
-                                                                              var valid56 = true;
-                                                                              const len17 = data96.length;
-                                                                              for (let i17 = 0; i17 < len17; i17++) {
-                                                                                const _errs205 = errors;
-                                                                                if (!validate42(data96[i17], { instancePath: instancePath + "/history/arrivals/" + i17, parentData: data96, parentDataProperty: i17, rootData, dynamicAnchors })) {
-                                                                                  vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+                                                                              var valid60 = true;
+                                                                              const len18 = data100.length;
+                                                                              for (let i18 = 0; i18 < len18; i18++) {
+                                                                                const _errs217 = errors;
+                                                                                if (!validate43(data100[i18], { instancePath: instancePath + "/history/arrivals/" + i18, parentData: data100, parentDataProperty: i18, rootData, dynamicAnchors })) {
+                                                                                  vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
                                                                                   errors = vErrors.length;
                                                                                 }
-                                                                                var valid56 = _errs205 === errors;
-                                                                                if (!valid56) {
+                                                                                var valid60 = _errs217 === errors;
+                                                                                if (!valid60) {
                                                                                   break;
                                                                                 }
                                                                               }
@@ -7113,28 +7237,28 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                             return false;
                                                                           }
                                                                         }
-                                                                        var valid52 = _errs203 === errors;
+                                                                        var valid56 = _errs215 === errors;
                                                                       } else {
-                                                                        var valid52 = true;
+                                                                        var valid56 = true;
                                                                       }
-                                                                      if (valid52) {
-                                                                        if (data92.baseline !== void 0) {
-                                                                          let data98 = data92.baseline;
-                                                                          const _errs206 = errors;
-                                                                          if (errors === _errs206) {
-                                                                            if (data98 && typeof data98 == "object" && !Array.isArray(data98)) {
-                                                                              let missing14;
-                                                                              if (data98.commit === void 0 && (missing14 = "commit") || data98.at === void 0 && (missing14 = "at")) {
-                                                                                validate202.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/required", keyword: "required", params: { missingProperty: missing14 }, message: "must have required property '" + missing14 + "'" }];
+                                                                      if (valid56) {
+                                                                        if (data96.baseline !== void 0) {
+                                                                          let data102 = data96.baseline;
+                                                                          const _errs218 = errors;
+                                                                          if (errors === _errs218) {
+                                                                            if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                                                                              let missing15;
+                                                                              if (data102.commit === void 0 && (missing15 = "commit") || data102.at === void 0 && (missing15 = "at")) {
+                                                                                validate202.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/required", keyword: "required", params: { missingProperty: missing15 }, message: "must have required property '" + missing15 + "'" }];
                                                                                 return false;
                                                                               } else {
-                                                                                if (data98.commit !== void 0) {
-                                                                                  let data99 = data98.commit;
-                                                                                  const _errs208 = errors;
-                                                                                  const _errs209 = errors;
-                                                                                  if (errors === _errs209) {
-                                                                                    if (typeof data99 === "string") {
-                                                                                      if (!pattern9.test(data99)) {
+                                                                                if (data102.commit !== void 0) {
+                                                                                  let data103 = data102.commit;
+                                                                                  const _errs220 = errors;
+                                                                                  const _errs221 = errors;
+                                                                                  if (errors === _errs221) {
+                                                                                    if (typeof data103 === "string") {
+                                                                                      if (!pattern9.test(data103)) {
                                                                                         validate202.errors = [{ instancePath: instancePath + "/history/baseline/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                                                                         return false;
                                                                                       }
@@ -7143,18 +7267,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                       return false;
                                                                                     }
                                                                                   }
-                                                                                  var valid57 = _errs208 === errors;
+                                                                                  var valid61 = _errs220 === errors;
                                                                                 } else {
-                                                                                  var valid57 = true;
+                                                                                  var valid61 = true;
                                                                                 }
-                                                                                if (valid57) {
-                                                                                  if (data98.at !== void 0) {
-                                                                                    let data100 = data98.at;
-                                                                                    const _errs211 = errors;
-                                                                                    const _errs212 = errors;
-                                                                                    if (errors === _errs212) {
-                                                                                      if (typeof data100 === "string") {
-                                                                                        if (!pattern62.test(data100)) {
+                                                                                if (valid61) {
+                                                                                  if (data102.at !== void 0) {
+                                                                                    let data104 = data102.at;
+                                                                                    const _errs223 = errors;
+                                                                                    const _errs224 = errors;
+                                                                                    if (errors === _errs224) {
+                                                                                      if (typeof data104 === "string") {
+                                                                                        if (!pattern62.test(data104)) {
                                                                                           validate202.errors = [{ instancePath: instancePath + "/history/baseline/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                                           return false;
                                                                                         }
@@ -7163,18 +7287,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                         return false;
                                                                                       }
                                                                                     }
-                                                                                    var valid57 = _errs211 === errors;
+                                                                                    var valid61 = _errs223 === errors;
                                                                                   } else {
-                                                                                    var valid57 = true;
+                                                                                    var valid61 = true;
                                                                                   }
-                                                                                  if (valid57) {
-                                                                                    if (data98.attestation !== void 0) {
-                                                                                      let data101 = data98.attestation;
-                                                                                      const _errs214 = errors;
-                                                                                      const _errs215 = errors;
-                                                                                      if (errors === _errs215) {
-                                                                                        if (typeof data101 === "string") {
-                                                                                          if (func12(data101) < 1) {
+                                                                                  if (valid61) {
+                                                                                    if (data102.attestation !== void 0) {
+                                                                                      let data105 = data102.attestation;
+                                                                                      const _errs226 = errors;
+                                                                                      const _errs227 = errors;
+                                                                                      if (errors === _errs227) {
+                                                                                        if (typeof data105 === "string") {
+                                                                                          if (func12(data105) < 1) {
                                                                                             validate202.errors = [{ instancePath: instancePath + "/history/baseline/attestation", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                                             return false;
                                                                                           }
@@ -7183,9 +7307,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                           return false;
                                                                                         }
                                                                                       }
-                                                                                      var valid57 = _errs214 === errors;
+                                                                                      var valid61 = _errs226 === errors;
                                                                                     } else {
-                                                                                      var valid57 = true;
+                                                                                      var valid61 = true;
                                                                                     }
                                                                                   }
                                                                                 }
@@ -7195,32 +7319,32 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                               return false;
                                                                             }
                                                                           }
-                                                                          var valid52 = _errs206 === errors;
+                                                                          var valid56 = _errs218 === errors;
                                                                         } else {
-                                                                          var valid52 = true;
+                                                                          var valid56 = true;
                                                                         }
-                                                                        if (valid52) {
-                                                                          if (data92.verdict !== void 0) {
-                                                                            let data102 = data92.verdict;
-                                                                            const _errs217 = errors;
-                                                                            if (!(data102 === "pass" || data102 === "fail")) {
+                                                                        if (valid56) {
+                                                                          if (data96.verdict !== void 0) {
+                                                                            let data106 = data96.verdict;
+                                                                            const _errs229 = errors;
+                                                                            if (!(data106 === "pass" || data106 === "fail")) {
                                                                               validate202.errors = [{ instancePath: instancePath + "/history/verdict", schemaPath: "#/properties/history/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.history.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                                               return false;
                                                                             }
-                                                                            var valid52 = _errs217 === errors;
+                                                                            var valid56 = _errs229 === errors;
                                                                           } else {
-                                                                            var valid52 = true;
+                                                                            var valid56 = true;
                                                                           }
-                                                                          if (valid52) {
-                                                                            if (data92.reason !== void 0) {
-                                                                              const _errs218 = errors;
-                                                                              if (typeof data92.reason !== "string") {
+                                                                          if (valid56) {
+                                                                            if (data96.reason !== void 0) {
+                                                                              const _errs230 = errors;
+                                                                              if (typeof data96.reason !== "string") {
                                                                                 validate202.errors = [{ instancePath: instancePath + "/history/reason", schemaPath: "#/properties/history/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                                 return false;
                                                                               }
-                                                                              var valid52 = _errs218 === errors;
+                                                                              var valid56 = _errs230 === errors;
                                                                             } else {
-                                                                              var valid52 = true;
+                                                                              var valid56 = true;
                                                                             }
                                                                           }
                                                                         }
@@ -7234,7 +7358,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid0 = _errs192 === errors;
+                                                          var valid0 = _errs204 === errors;
                                                         } else {
                                                           var valid0 = true;
                                                         }
@@ -7330,7 +7454,8 @@ function buildReviewStatement(input) {
       ...pr.createdAt !== void 0 && { createdAt: pr.createdAt },
       mergedAt: pr.mergedAt,
       ...pr.mergedBy && { mergedBy: pr.mergedBy },
-      ...pr.baseChanges && { baseChanges: pr.baseChanges }
+      ...pr.baseChanges && { baseChanges: pr.baseChanges },
+      ...pr.reopens && { reopens: pr.reopens }
     },
     mergeMethod: pr.mergeMethod,
     mergedHead: pr.headSha,
@@ -7409,6 +7534,9 @@ function evidenceFromPredicate(predicate) {
           actor: c.actor ? account(c.actor) : null,
           ...c.automatic === true && { automatic: true }
         }))
+      },
+      ...pr.reopens && {
+        reopens: pr.reopens.map((c) => ({ at: c.at, actor: c.actor ? account(c.actor) : null }))
       },
       mergeMethod: p.mergeMethod,
       baseRef: p.pullRequest.baseRef
@@ -14719,11 +14847,20 @@ async function assembleEvidence(evidence, request, pr, reads) {
     ...pr.mergedBy && { mergedBy: pr.mergedBy },
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({
-      at: e.createdAt,
-      actor: e.actor ?? null,
-      ...e.event === "automatic_base_change_succeeded" && { automatic: true }
-    })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    // Unread (a gap), none: evidence that cannot show the base stayed is judged so (approval-on-merged-head), not as
+    // a base that never changed.
+    ...pr.timeline && {
+      baseChanges: pr.timeline.filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({
+        at: e.createdAt,
+        actor: e.actor ?? null,
+        ...e.event === "automatic_base_change_succeeded" && { automatic: true }
+      })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    },
+    // A closed pull request does not follow its branch: reopened, its head moves to what was pushed meanwhile.
+    // Recorded when there were any (absent: none; evidence signed before they were read has none either).
+    ...pr.timeline?.some((e) => e.event === "reopened") && {
+      reopens: pr.timeline.filter((e) => e.event === "reopened").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    }
   };
   const commits2 = pr.commits ?? [];
   evidence.commits = commits2.map(pullRequestCommitOf);
@@ -14927,7 +15064,8 @@ function commitFactsOf(commit) {
 var EVENTS_READ = /* @__PURE__ */ new Set([
   "base_ref_changed",
   "automatic_base_change_succeeded",
-  "head_ref_force_pushed"
+  "head_ref_force_pushed",
+  "reopened"
 ]);
 function timelineFactsOf(timeline) {
   return timeline.flatMap(
@@ -15499,7 +15637,8 @@ var TIMELINE_EVENTS = {
   BaseRefChangedEvent: "base_ref_changed",
   // GitHub retargeting a stacked pull request when its base branch is deleted: a base change as any other.
   AutomaticBaseChangeSucceededEvent: "automatic_base_change_succeeded",
-  HeadRefForcePushedEvent: "head_ref_force_pushed"
+  HeadRefForcePushedEvent: "head_ref_force_pushed",
+  ReopenedEvent: "reopened"
 };
 var REFUSING = /* @__PURE__ */ new Set(["FORBIDDEN", "INSUFFICIENT_SCOPES", "RATE_LIMITED"]);
 var GraphQLReads = class {
@@ -15694,9 +15833,10 @@ var TIMELINE_PAGE = `fragment TwokeyTimeline on PullRequestTimelineItemsConnecti
     ... on BaseRefChangedEvent { actor { ...TwokeyAccount } createdAt }
     ... on AutomaticBaseChangeSucceededEvent { actor { ...TwokeyAccount } createdAt }
     ... on HeadRefForcePushedEvent { actor { ...TwokeyAccount } createdAt }
+    ... on ReopenedEvent { actor { ...TwokeyAccount } createdAt }
   }
 }`;
-var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]";
+var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT, REOPENED_EVENT]";
 var PULL_REQUEST = `fragment TwokeyPullRequest on PullRequest {
   number
   url

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-BJHL5ZAF.js";
+} from "./chunk-QFFECJ5H.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-HVVDSMHA.js";
+} from "./chunk-3GNY2XMM.js";
 import {
   createGitHubClient
-} from "./chunk-6R2UC2HM.js";
+} from "./chunk-ACVAZGCG.js";
 import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
