@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-PGP6HDWI.js";
+} from "./chunk-4T6N2KYL.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

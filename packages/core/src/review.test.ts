@@ -919,6 +919,12 @@ describe('evaluateReview: a pull request reopened after its last push', () => {
     expect(evaluateReview(reopenedAt('2026-11-20T11:20:00Z'), RULES).verdict).toBe('pass');
   });
 
+  it('refuses an approval after a reopening at an unreadable time (found by the review of this rule)', () => {
+    expect(check(evaluateReview(reopenedAt('not a time'), RULES), 'approval-on-merged-head').reason).toContain(
+      'at an unreadable time after alice reopened the pull request',
+    );
+  });
+
   it('judges evidence without reopenings (signed before they were read) as before', () => {
     expect(evaluateReview(honestEvidence(), RULES).verdict).toBe('pass');
   });

@@ -862,10 +862,10 @@ function mergedHeadOutcome(
   }
   // A closed pull request does not follow its branch: pushed while it was closed, the head moves when it is reopened,
   // and an approval submitted without naming its commit just after the reopening is recorded on the head it brought,
-  // however long after its push. So the same margin after a reopening after that push (an approval before it was
-  // given while the head was already the merged head, before the pull request was closed).
+  // however long after its push. So the same margin after a reopening (one before that push is further from the
+  // approval than the push, whose margin held; an approval before it was given while the head was already the merged
+  // head, before the pull request was closed; one at an unreadable time, refused).
   const sinceReopen = (pr.reopens ?? [])
-    .filter((r) => time(r.at) >= time(pushed.timestamp))
     .map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) }))
     .find(({ elapsed }) => elapsed === undefined || (elapsed >= 0 && elapsed < Math.max(required, 1)));
   if (sinceReopen) {

@@ -5,7 +5,7 @@
 // nothing more: every bundle then goes through the same verification as a file.
 import { createHash } from 'node:crypto';
 import { CodedError } from '@twokey/core';
-import { MAX_BUNDLE_BYTES } from '@twokey/sigstore';
+import { MAX_BUNDLE_BYTES, MAX_JSON_DEPTH } from '@twokey/sigstore';
 import { createGitHubClient, type GitHubClient } from './octokit';
 
 /** An entry of the store, read for an artifact digest: its bundle's text, or why its blob could not be read. */
@@ -26,7 +26,7 @@ export interface StoredBundleText extends StoreEntry {
 
 /** A blob behind `bundle_url` that could not be read: rejected evidence for this entry alone, with its reason. */
 export interface UnreadableStoredBundle extends StoreEntry {
-  via: 'bundle_url';
+  via: 'inline' | 'bundle_url';
   unreadable: { code: 'BUNDLE_UNREADABLE' | 'BUNDLE_TOO_LARGE'; reason: string };
 }
 
@@ -94,7 +94,17 @@ interface BlobLimits {
   timeoutMs: number;
   deadlineMs: number;
   deadline: AbortSignal;
+  /** The characters of distinct bundles kept so far by this read, every digest together (MAX_KEPT_CHARACTERS). */
+  kept: { characters: number };
 }
+
+/**
+ * The most text of distinct bundles one read of the store keeps, every digest together. Each entry is at most
+ * MAX_BUNDLE_BYTES and each digest at most MAX_ATTESTATIONS_PER_DIGEST distinct ones, but a thousand distinct 15 MiB
+ * bundles, each a small Snappy blob, held 15 GiB (32 of them: 480 MiB from 22 MiB downloaded): past this the read is
+ * refused with the reason — the gate records that refusal — rather than the process running out of memory.
+ */
+export const MAX_KEPT_CHARACTERS = 256 * 1024 * 1024;
 
 /** Where an action stores what it signs: the repository's attestations, with a token that may write them. */
 export interface AttestationStore {
@@ -179,6 +189,7 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
     deadline: AbortSignal.timeout(deadlineMs),
+    kept: { characters: 0 },
   };
   // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
   if (repo === undefined && query.digests.length > 1) {
@@ -250,6 +261,14 @@ class DigestEntries {
       throw new AttestationStoreError(
         `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`,
       );
+    }
+    if ('text' in entry) {
+      this.limits.kept.characters += entry.text.length;
+      if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
+        throw new AttestationStoreError(
+          `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`,
+        );
+      }
     }
     this.kept.push(entry);
   }
@@ -402,6 +421,17 @@ async function readEntry(
   limits: BlobLimits,
 ): Promise<StoredAttestation> {
   if (attestation.bundle !== null && attestation.bundle !== undefined) {
+    // Written back as text for the one bundle reader, which refuses what nests too deep: JSON.stringify recurses, and
+    // an entry nested thousands of levels (a writer's unknown field, ~10 KB) overflowed the stack there — every
+    // reader of the store failed (exit 3, no decision record) before that reader could refuse the one entry.
+    if (nestedDeeperThan(attestation.bundle, MAX_JSON_DEPTH)) {
+      return {
+        digest,
+        index,
+        via: 'inline',
+        unreadable: { code: 'BUNDLE_UNREADABLE', reason: `nested deeper than ${MAX_JSON_DEPTH} levels` },
+      };
+    }
     return { digest, index, text: JSON.stringify(attestation.bundle), via: 'inline' };
   }
   const unreadable = (why: Unreadable): UnreadableStoredBundle => ({
@@ -429,6 +459,18 @@ async function readEntry(
       reason: `bundle_url is not a Snappy block of a bundle: ${(error as Error).message}`,
     });
   }
+}
+
+/** Whether a parsed JSON value nests deeper than `max` levels, walked with a stack (never recursion). */
+function nestedDeeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, depth] = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /**

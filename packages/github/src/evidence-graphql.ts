@@ -4,8 +4,8 @@
 // The requests, for a pull request merged as C:
 // 1. one query: the repository (visibility, default branch), C itself (message, parents, author, committer) and the
 //    pull requests GitHub associates with C, each with its first 100 commits, first 100 reviews (each reviewer's
-//    account, profile name and public e-mail) and its first 100 base changes and force pushes (the timeline filtered
-//    to those two kinds);
+//    account, profile name and public e-mail) and its first 100 base changes, force pushes and reopenings (the
+//    timeline filtered to those kinds);
 // 2. then, concurrently: the activity feed (REST: GraphQL has none) — one read of the repository's whole feed when the
 //    head branch is in it, each branch's own feed only for a window that first page did not cover — and one query per
 //    round with every connection's next page and the permission of every reviewer not yet asked

@@ -16,9 +16,10 @@
 //   changes onto the base). Anything else (fast-forward to a PR commit, a second parent that is not the head,
 //   octopus merges) is an unknown merge method: a gap. The API cannot show that C's tree is the head's changes.
 // - Pull request commits: the API lists at most 250; a longer pull request is a gap (GraphQL lists them all).
-// - Base changes and force pushes: the pull request's issue events (`GET /issues/{n}/events`), the only REST list
-//   with base changes — `base_ref_changed`, and `automatic_base_change_succeeded` when GitHub moves a stacked pull
-//   request onto the merged base of a deleted branch; the timeline has neither (docs, "Issue event types").
+// - Base changes, force pushes and reopenings: the pull request's issue events (`GET /issues/{n}/events`), the only
+//   REST list with base changes — `base_ref_changed`, and `automatic_base_change_succeeded` when GitHub moves a
+//   stacked pull request onto the merged base of a deleted branch; the timeline has neither (docs, "Issue event
+//   types") — and `reopened`.
 // - Who pushed, and how C reached the built branch: the repository activity feed (`GET /repos/{owner}/{repo}/activity`)
 //   names the actor of every push, force push, branch creation and deletion, pull request merge (`pr_merge`) and merge
 //   queue merge (`merge_queue_merge`) of a ref, with the commits before and after. Read for two refs:

@@ -14786,7 +14786,7 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
       reason: `${who} approved the merged head ${head} at ${review.submittedAt}, ${tooSoon(pushed, pr.headSha, elapsed)}; approve again (review.min-seconds-after-push: ${required})`
     };
   }
-  const sinceReopen = (pr.reopens ?? []).filter((r) => time(r.at) >= time(pushed.timestamp)).map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) })).find(({ elapsed: elapsed2 }) => elapsed2 === void 0 || elapsed2 >= 0 && elapsed2 < Math.max(required, 1));
+  const sinceReopen = (pr.reopens ?? []).map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) })).find(({ elapsed: elapsed2 }) => elapsed2 === void 0 || elapsed2 >= 0 && elapsed2 < Math.max(required, 1));
   if (sinceReopen) {
     const { reopen: reopened, elapsed: since } = sinceReopen;
     const when = since === void 0 ? "at an unreadable time after" : since === 0 ? "in the same second as" : `${since} s after`;

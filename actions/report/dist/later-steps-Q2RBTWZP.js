@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-GBQYYBNQ.js";
+} from "./chunk-LR7PIBYX.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-3GNY2XMM.js";
+} from "./chunk-V6WG3THL.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -58,7 +58,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-ACVAZGCG.js";
+} from "./chunk-HOXTUZNF.js";
 import {
   CodedError,
   renderSummary

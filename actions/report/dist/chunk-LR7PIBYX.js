@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-3GNY2XMM.js";
+} from "./chunk-V6WG3THL.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -24,7 +24,7 @@ import {
   parseStatement,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-ACVAZGCG.js";
+} from "./chunk-HOXTUZNF.js";
 import {
   CodedError,
   describeError

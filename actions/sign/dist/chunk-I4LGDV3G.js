@@ -15261,7 +15261,7 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
       reason: `${who} approved the merged head ${head} at ${review.submittedAt}, ${tooSoon(pushed, pr.headSha, elapsed)}; approve again (review.min-seconds-after-push: ${required})`
     };
   }
-  const sinceReopen = (pr.reopens ?? []).filter((r) => time(r.at) >= time(pushed.timestamp)).map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) })).find(({ elapsed: elapsed2 }) => elapsed2 === void 0 || elapsed2 >= 0 && elapsed2 < Math.max(required, 1));
+  const sinceReopen = (pr.reopens ?? []).map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) })).find(({ elapsed: elapsed2 }) => elapsed2 === void 0 || elapsed2 >= 0 && elapsed2 < Math.max(required, 1));
   if (sinceReopen) {
     const { reopen: reopened, elapsed: since } = sinceReopen;
     const when = since === void 0 ? "at an unreadable time after" : since === 0 ? "in the same second as" : `${since} s after`;
@@ -20587,7 +20587,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-4QJNINDY.js");
+  const { signUnderPolicy } = await import("./later-steps-XUZECBRC.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

@@ -17964,7 +17964,7 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
       reason: `${who} approved the merged head ${head} at ${review.submittedAt}, ${tooSoon(pushed, pr.headSha, elapsed)}; approve again (review.min-seconds-after-push: ${required})`
     };
   }
-  const sinceReopen = (pr.reopens ?? []).filter((r) => time(r.at) >= time(pushed.timestamp)).map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) })).find(({ elapsed: elapsed2 }) => elapsed2 === void 0 || elapsed2 >= 0 && elapsed2 < Math.max(required, 1));
+  const sinceReopen = (pr.reopens ?? []).map((r) => ({ reopen: r, elapsed: secondsBetween(r.at, review.submittedAt) })).find(({ elapsed: elapsed2 }) => elapsed2 === void 0 || elapsed2 >= 0 && elapsed2 < Math.max(required, 1));
   if (sinceReopen) {
     const { reopen: reopened, elapsed: since } = sinceReopen;
     const when = since === void 0 ? "at an unreadable time after" : since === 0 ? "in the same second as" : `${since} s after`;
@@ -35625,6 +35625,7 @@ var MAX_ENTRIES_READ_PER_DIGEST = 10 * MAX_ATTESTATIONS_PER_DIGEST;
 var MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
 var BLOB_TIMEOUT_MS = 3e4;
 var BLOBS_DEADLINE_MS = 3e5;
+var MAX_KEPT_CHARACTERS = 256 * 1024 * 1024;
 var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
@@ -35675,7 +35676,8 @@ async function fetchAttestations(query) {
   const limits = {
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
-    deadline: AbortSignal.timeout(deadlineMs)
+    deadline: AbortSignal.timeout(deadlineMs),
+    kept: { characters: 0 }
   };
   if (repo === void 0 && query.digests.length > 1) {
     return fetchInBulk(client, owner, query.digests, limits);
@@ -35737,6 +35739,14 @@ var DigestEntries = class {
       throw new AttestationStoreError(
         `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`
       );
+    }
+    if ("text" in entry) {
+      this.limits.kept.characters += entry.text.length;
+      if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
+        throw new AttestationStoreError(
+          `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`
+        );
+      }
     }
     this.kept.push(entry);
   }
@@ -35841,6 +35851,14 @@ function nextPage(link, api, scope) {
 }
 async function readEntry(attestation, digest, index, limits) {
   if (attestation.bundle !== null && attestation.bundle !== void 0) {
+    if (nestedDeeperThan(attestation.bundle, MAX_JSON_DEPTH)) {
+      return {
+        digest,
+        index,
+        via: "inline",
+        unreadable: { code: "BUNDLE_UNREADABLE", reason: `nested deeper than ${MAX_JSON_DEPTH} levels` }
+      };
+    }
     return { digest, index, text: JSON.stringify(attestation.bundle), via: "inline" };
   }
   const unreadable = (why) => ({
@@ -35867,6 +35885,16 @@ async function readEntry(attestation, digest, index, limits) {
       reason: `bundle_url is not a Snappy block of a bundle: ${error.message}`
     });
   }
+}
+function nestedDeeperThan(root, max) {
+  const stack = [[root, 0]];
+  for (let item = stack.pop(); item !== void 0; item = stack.pop()) {
+    const [value, depth] = item;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 async function downloadBlob(url, limits) {
   const failed = (reason) => ({

@@ -49,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-Y6C3ALKC.js";
+} from "./chunk-BGFKA3NN.js";
 import {
   CodedError,
   OidcTokenError,

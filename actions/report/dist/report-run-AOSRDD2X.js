@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-QFFECJ5H.js";
+} from "./chunk-ILMVZCIM.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-3GNY2XMM.js";
+} from "./chunk-V6WG3THL.js";
 import {
   createGitHubClient
-} from "./chunk-ACVAZGCG.js";
+} from "./chunk-HOXTUZNF.js";
 import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

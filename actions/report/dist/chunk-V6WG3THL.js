@@ -15,7 +15,7 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-ACVAZGCG.js";
+} from "./chunk-HOXTUZNF.js";
 import {
   CodedError
 } from "./chunk-GCKGZLNZ.js";
@@ -16499,6 +16499,7 @@ var MAX_ENTRIES_READ_PER_DIGEST = 10 * MAX_ATTESTATIONS_PER_DIGEST;
 var MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
 var BLOB_TIMEOUT_MS = 3e4;
 var BLOBS_DEADLINE_MS = 3e5;
+var MAX_KEPT_CHARACTERS = 256 * 1024 * 1024;
 var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
@@ -16549,7 +16550,8 @@ async function fetchAttestations(query) {
   const limits = {
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
-    deadline: AbortSignal.timeout(deadlineMs)
+    deadline: AbortSignal.timeout(deadlineMs),
+    kept: { characters: 0 }
   };
   if (repo === void 0 && query.digests.length > 1) {
     return fetchInBulk(client, owner, query.digests, limits);
@@ -16611,6 +16613,14 @@ var DigestEntries = class {
       throw new AttestationStoreError(
         `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`
       );
+    }
+    if ("text" in entry) {
+      this.limits.kept.characters += entry.text.length;
+      if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
+        throw new AttestationStoreError(
+          `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`
+        );
+      }
     }
     this.kept.push(entry);
   }
@@ -16715,6 +16725,14 @@ function nextPage(link2, api, scope) {
 }
 async function readEntry(attestation, digest, index, limits) {
   if (attestation.bundle !== null && attestation.bundle !== void 0) {
+    if (nestedDeeperThan(attestation.bundle, MAX_JSON_DEPTH)) {
+      return {
+        digest,
+        index,
+        via: "inline",
+        unreadable: { code: "BUNDLE_UNREADABLE", reason: `nested deeper than ${MAX_JSON_DEPTH} levels` }
+      };
+    }
     return { digest, index, text: JSON.stringify(attestation.bundle), via: "inline" };
   }
   const unreadable = (why) => ({
@@ -16741,6 +16759,16 @@ async function readEntry(attestation, digest, index, limits) {
       reason: `bundle_url is not a Snappy block of a bundle: ${error.message}`
     });
   }
+}
+function nestedDeeperThan(root, max) {
+  const stack = [[root, 0]];
+  for (let item = stack.pop(); item !== void 0; item = stack.pop()) {
+    const [value, depth] = item;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 async function downloadBlob(url, limits) {
   const failed = (reason) => ({

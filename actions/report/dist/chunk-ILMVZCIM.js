@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-3GNY2XMM.js";
+} from "./chunk-V6WG3THL.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
