@@ -89,7 +89,7 @@ describe('an inline store entry nested deeply', () => {
       const entries = read as unknown as { text?: string; unreadable?: { code: string; reason: string } }[];
       expect(entries.filter((e) => e.text !== undefined)).toHaveLength(3);
       expect(entries.filter((e) => e.unreadable !== undefined).map((e) => e.unreadable)).toEqual([
-        { code: 'BUNDLE_UNREADABLE', reason: 'nested deeper than 64 levels' },
+        { code: 'BUNDLE_MALFORMED', reason: 'nested deeper than 64 levels: no bundle' },
       ]);
     } finally {
       await github.close();

@@ -51,7 +51,29 @@ export async function readReportEvidence(request: ReportEvidenceRequest): Promis
   // The store answers by artifact digest: every artifact a record, an approval or a break-glass names.
   const digests = [...ledger.artifactDigests()].sort().map((hex) => `sha256:${hex}`);
   if (digests.length === 0) return { fromStore: 0 };
-  const attestations = await fetchAttestations({ ...request.store, digests });
+  // A slice of digests at a time, its bundles written and verified before the next is read: one read of the store
+  // keeps at most MAX_KEPT_CHARACTERS of distinct bundles, which an organisation's whole evidence passes.
+  let fromStore = 0;
+  let offset = paths.length;
+  for (let start = 0; start < digests.length; start += REPORT_STORE_DIGESTS) {
+    const read = await readStoreSlice(request, digests.slice(start, start + REPORT_STORE_DIGESTS), offset);
+    fromStore += read.fromStore;
+    offset += read.fromStore;
+  }
+  return { fromStore };
+}
+
+/** Digests whose store entries one read of the store answers for the report. */
+export const REPORT_STORE_DIGESTS = 512;
+
+/** One slice of the report's digests: their store entries read, written to files, verified into the ledger. */
+async function readStoreSlice(
+  request: ReportEvidenceRequest,
+  digests: string[],
+  offset: number,
+): Promise<{ fromStore: number }> {
+  const { ledger } = request;
+  const attestations = await fetchAttestations({ ...request.store!, digests });
   const directory = mkdtempSync(join(tmpdir(), 'twokey-report-'));
   try {
     const names = new Map<string, string>();
@@ -69,7 +91,7 @@ export async function readReportEvidence(request: ReportEvidenceRequest): Promis
       aliases.set(path, writtenAsTheActionsWriteIt(attestation.text));
       return [path];
     });
-    await verifyInSlices(stored, request, new Set(stored), names, paths.length, aliases);
+    await verifyInSlices(stored, request, new Set(stored), names, offset, aliases);
     return { fromStore: attestations.length };
   } finally {
     rmSync(directory, { recursive: true, force: true });

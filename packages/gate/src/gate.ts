@@ -179,8 +179,10 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   // A stored entry whose blob could not be read is rejected evidence, as one that is no bundle is: never a pass. But
   // what it held is unknown, and the store is read for what it must NOT hold as well (a break-glass's earlier uses,
   // the people of another change that built these bytes): the store is then unread for those, never taken as empty.
-  const unreadable = stores.flatMap((s) => s.rejected);
-  const rejected = [...evidence.rejected, ...unreadable];
+  // (An entry the store sent whole that is no bundle — BUNDLE_MALFORMED — is rejected evidence whose content is known.)
+  const rejectedEntries = stores.flatMap((s) => s.rejected);
+  const unreadable = rejectedEntries.filter((r) => r.code !== 'BUNDLE_MALFORMED');
+  const rejected = [...evidence.rejected, ...rejectedEntries];
   if (unreadable.length > 0) {
     storeUnread ??= `${unreadable.length} of its entries for these artifacts could not be read (${unreadable
       .slice(0, 3)

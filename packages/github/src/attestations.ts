@@ -27,7 +27,11 @@ export interface StoredBundleText extends StoreEntry {
 /** A blob behind `bundle_url` that could not be read: rejected evidence for this entry alone, with its reason. */
 export interface UnreadableStoredBundle extends StoreEntry {
   via: 'inline' | 'bundle_url';
-  unreadable: { code: 'BUNDLE_UNREADABLE' | 'BUNDLE_TOO_LARGE'; reason: string };
+  /**
+   * Why: BUNDLE_MALFORMED when the store sent it whole and it is no bundle (an inline entry nested too deep to read),
+   * so what it holds is known; else what it held is unknown (a blob that could not be read or was too large).
+   */
+  unreadable: { code: 'BUNDLE_UNREADABLE' | 'BUNDLE_TOO_LARGE' | 'BUNDLE_MALFORMED'; reason: string };
 }
 
 export interface AttestationQuery {
@@ -94,8 +98,12 @@ interface BlobLimits {
   timeoutMs: number;
   deadlineMs: number;
   deadline: AbortSignal;
-  /** The characters of distinct bundles kept so far by this read, every digest together (MAX_KEPT_CHARACTERS). */
-  kept: { characters: number };
+  /**
+   * The distinct bundles this read kept, every digest together, by their text's sha256 (one string each, however
+   * many digests list it: a release's provenance and review attestation name every artifact), and their characters
+   * (MAX_KEPT_CHARACTERS).
+   */
+  kept: { characters: number; texts: Map<string, string> };
 }
 
 /**
@@ -189,7 +197,7 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
     deadline: AbortSignal.timeout(deadlineMs),
-    kept: { characters: 0 },
+    kept: { characters: 0, texts: new Map() },
   };
   // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
   if (repo === undefined && query.digests.length > 1) {
@@ -252,25 +260,30 @@ class DigestEntries {
   }
 
   private keep(entry: StoredAttestation): void {
+    let kept = entry;
     if ('text' in entry) {
       const key = createHash('sha256').update(entry.text).digest('hex');
       if (this.seen.has(key)) return;
       this.seen.add(key);
+      // Another digest's entry of the same text: the one string kept for it, counted once.
+      const known = this.limits.kept.texts.get(key);
+      if (known !== undefined) kept = { ...entry, text: known };
+      else {
+        this.limits.kept.characters += entry.text.length;
+        if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
+          throw new AttestationStoreError(
+            `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`,
+          );
+        }
+        this.limits.kept.texts.set(key, entry.text);
+      }
     }
     if (this.kept.length >= MAX_ATTESTATIONS_PER_DIGEST) {
       throw new AttestationStoreError(
         `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`,
       );
     }
-    if ('text' in entry) {
-      this.limits.kept.characters += entry.text.length;
-      if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
-        throw new AttestationStoreError(
-          `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`,
-        );
-      }
-    }
-    this.kept.push(entry);
+    this.kept.push(kept);
   }
 }
 
@@ -429,7 +442,7 @@ async function readEntry(
         digest,
         index,
         via: 'inline',
-        unreadable: { code: 'BUNDLE_UNREADABLE', reason: `nested deeper than ${MAX_JSON_DEPTH} levels` },
+        unreadable: { code: 'BUNDLE_MALFORMED', reason: `nested deeper than ${MAX_JSON_DEPTH} levels: no bundle` },
       };
     }
     return { digest, index, text: JSON.stringify(attestation.bundle), via: 'inline' };
@@ -461,14 +474,25 @@ async function readEntry(
   }
 }
 
-/** Whether a parsed JSON value nests deeper than `max` levels, walked with a stack (never recursion). */
+/**
+ * Whether a parsed JSON value nests deeper than `max` levels, walked with one frame per open container (never
+ * recursion, and never a frame per value: a wide array of numbers costs nothing more than its own reading).
+ */
 function nestedDeeperThan(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 0]];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [value, depth] = item;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  if (typeof root !== 'object' || root === null) return false;
+  const frames: { children: unknown[]; next: number }[] = [
+    { children: Array.isArray(root) ? root : Object.values(root), next: 0 },
+  ];
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    if (frame.next === frame.children.length) {
+      frames.pop();
+      continue;
+    }
+    const child = frame.children[frame.next++];
+    if (typeof child !== 'object' || child === null) continue;
+    if (frames.length >= max) return true;
+    frames.push({ children: Array.isArray(child) ? child : Object.values(child), next: 0 });
   }
   return false;
 }

@@ -35677,7 +35677,7 @@ async function fetchAttestations(query) {
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
     deadline: AbortSignal.timeout(deadlineMs),
-    kept: { characters: 0 }
+    kept: { characters: 0, texts: /* @__PURE__ */ new Map() }
   };
   if (repo === void 0 && query.digests.length > 1) {
     return fetchInBulk(client, owner, query.digests, limits);
@@ -35730,25 +35730,29 @@ var DigestEntries = class {
     this.listed += listed.length;
   }
   keep(entry) {
+    let kept = entry;
     if ("text" in entry) {
       const key = createHash5("sha256").update(entry.text).digest("hex");
       if (this.seen.has(key)) return;
       this.seen.add(key);
+      const known = this.limits.kept.texts.get(key);
+      if (known !== void 0) kept = { ...entry, text: known };
+      else {
+        this.limits.kept.characters += entry.text.length;
+        if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
+          throw new AttestationStoreError(
+            `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`
+          );
+        }
+        this.limits.kept.texts.set(key, entry.text);
+      }
     }
     if (this.kept.length >= MAX_ATTESTATIONS_PER_DIGEST) {
       throw new AttestationStoreError(
         `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`
       );
     }
-    if ("text" in entry) {
-      this.limits.kept.characters += entry.text.length;
-      if (this.limits.kept.characters > MAX_KEPT_CHARACTERS) {
-        throw new AttestationStoreError(
-          `${this.digest}: more than ${MAX_KEPT_CHARACTERS / (1024 * 1024)} Mi characters of distinct bundles in ${this.scope} (with the other digests read)`
-        );
-      }
-    }
-    this.kept.push(entry);
+    this.kept.push(kept);
   }
 };
 var BULK_DIGESTS = 100;
@@ -35856,7 +35860,7 @@ async function readEntry(attestation, digest, index, limits) {
         digest,
         index,
         via: "inline",
-        unreadable: { code: "BUNDLE_UNREADABLE", reason: `nested deeper than ${MAX_JSON_DEPTH} levels` }
+        unreadable: { code: "BUNDLE_MALFORMED", reason: `nested deeper than ${MAX_JSON_DEPTH} levels: no bundle` }
       };
     }
     return { digest, index, text: JSON.stringify(attestation.bundle), via: "inline" };
@@ -35887,12 +35891,20 @@ async function readEntry(attestation, digest, index, limits) {
   }
 }
 function nestedDeeperThan(root, max) {
-  const stack = [[root, 0]];
-  for (let item = stack.pop(); item !== void 0; item = stack.pop()) {
-    const [value, depth] = item;
-    if (typeof value !== "object" || value === null) continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  if (typeof root !== "object" || root === null) return false;
+  const frames = [
+    { children: Array.isArray(root) ? root : Object.values(root), next: 0 }
+  ];
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1];
+    if (frame.next === frame.children.length) {
+      frames.pop();
+      continue;
+    }
+    const child = frame.children[frame.next++];
+    if (typeof child !== "object" || child === null) continue;
+    if (frames.length >= max) return true;
+    frames.push({ children: Array.isArray(child) ? child : Object.values(child), next: 0 });
   }
   return false;
 }

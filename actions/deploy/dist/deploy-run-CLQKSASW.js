@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-PNKLXI5W.js";
+} from "./chunk-KJT6K62Z.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -68,7 +68,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-BGFKA3NN.js";
+} from "./chunk-SUOUWVUX.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -2091,8 +2091,9 @@ async function judgeDeploy(request) {
     for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
   const { verified } = evidence;
-  const unreadable2 = stores.flatMap((s) => s.rejected);
-  const rejected = [...evidence.rejected, ...unreadable2];
+  const rejectedEntries = stores.flatMap((s) => s.rejected);
+  const unreadable2 = rejectedEntries.filter((r) => r.code !== "BUNDLE_MALFORMED");
+  const rejected = [...evidence.rejected, ...rejectedEntries];
   if (unreadable2.length > 0) {
     storeUnread ??= `${unreadable2.length} of its entries for these artifacts could not be read (${unreadable2.slice(0, 3).map((r) => `${r.source}: ${r.reason}`).join("; ")}${unreadable2.length > 3 ? "; \u2026" : ""}): what they hold is unknown`;
   }

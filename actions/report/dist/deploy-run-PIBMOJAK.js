@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-LR7PIBYX.js";
+} from "./chunk-XM3OCR7F.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ILMVZCIM.js";
+} from "./chunk-SNQHXIOI.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-V6WG3THL.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -1701,8 +1701,9 @@ async function judgeDeploy(request) {
     for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
   const { verified } = evidence;
-  const unreadable2 = stores.flatMap((s) => s.rejected);
-  const rejected = [...evidence.rejected, ...unreadable2];
+  const rejectedEntries = stores.flatMap((s) => s.rejected);
+  const unreadable2 = rejectedEntries.filter((r) => r.code !== "BUNDLE_MALFORMED");
+  const rejected = [...evidence.rejected, ...rejectedEntries];
   if (unreadable2.length > 0) {
     storeUnread ??= `${unreadable2.length} of its entries for these artifacts could not be read (${unreadable2.slice(0, 3).map((r) => `${r.source}: ${r.reason}`).join("; ")}${unreadable2.length > 3 ? "; \u2026" : ""}): what they hold is unknown`;
   }

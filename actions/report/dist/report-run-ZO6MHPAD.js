@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ILMVZCIM.js";
+} from "./chunk-SNQHXIOI.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-V6WG3THL.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";
@@ -109,6 +109,18 @@ async function readReportEvidence(request) {
   if (!request.store) return { fromStore: 0 };
   const digests = [...ledger.artifactDigests()].sort().map((hex) => `sha256:${hex}`);
   if (digests.length === 0) return { fromStore: 0 };
+  let fromStore = 0;
+  let offset = paths.length;
+  for (let start = 0; start < digests.length; start += REPORT_STORE_DIGESTS) {
+    const read = await readStoreSlice(request, digests.slice(start, start + REPORT_STORE_DIGESTS), offset);
+    fromStore += read.fromStore;
+    offset += read.fromStore;
+  }
+  return { fromStore };
+}
+var REPORT_STORE_DIGESTS = 512;
+async function readStoreSlice(request, digests, offset) {
+  const { ledger } = request;
   const attestations = await fetchAttestations({ ...request.store, digests });
   const directory = mkdtempSync(join(tmpdir(), "twokey-report-"));
   try {
@@ -126,7 +138,7 @@ async function readReportEvidence(request) {
       aliases.set(path, writtenAsTheActionsWriteIt(attestation.text));
       return [path];
     });
-    await verifyInSlices(stored, request, new Set(stored), names, paths.length, aliases);
+    await verifyInSlices(stored, request, new Set(stored), names, offset, aliases);
     return { fromStore: attestations.length };
   } finally {
     rmSync(directory, { recursive: true, force: true });
