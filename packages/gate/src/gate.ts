@@ -275,10 +275,11 @@ async function siblingDecisions(
       return { records: [], unread: `the other break-glasses of its run: ${error.message}` };
     }
     try {
-      if (found.rejected.length > 0) {
+      const unknown = found.rejected.filter((r) => r.code !== 'BUNDLE_MALFORMED');
+      if (unknown.length > 0) {
         return {
           records: [],
-          unread: `${found.rejected.length} entries under its run's subject (the other break-glasses of its run) could not be read`,
+          unread: `${unknown.length} entries under its run's subject (the other break-glasses of its run) could not be read`,
         };
       }
       const { verified: legs } = await readEvidence([found.directory], digests, trust, cwd, found.names, true);
@@ -302,9 +303,10 @@ async function siblingDecisions(
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
   }
-  if (stored.rejected.length > 0) {
+  const unknown = stored.rejected.filter((r) => r.code !== 'BUNDLE_MALFORMED');
+  if (unknown.length > 0) {
     rmSync(stored.directory, { recursive: true, force: true });
-    return { records: [], unread: `${stored.rejected.length} entries of its other subjects could not be read` };
+    return { records: [], unread: `${unknown.length} entries of its other subjects could not be read` };
   }
   try {
     const { verified: siblings } = await readEvidence([stored.directory], subjects, trust, cwd, stored.names, true);

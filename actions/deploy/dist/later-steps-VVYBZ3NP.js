@@ -49,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-SUOUWVUX.js";
+} from "./chunk-NTRWJHOA.js";
 import {
   CodedError,
   OidcTokenError,

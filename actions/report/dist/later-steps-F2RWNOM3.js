@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-XM3OCR7F.js";
+} from "./chunk-HX4TZSGI.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-6O3YEXPL.js";
+} from "./chunk-RI4W5IV6.js";
 import {
   createGitHubClient,
   evaluateReview,
