@@ -339,6 +339,11 @@ async function storedEvidence(
   const uris = new Map<string, string>();
   const rejected: Evidence['rejected'] = [];
   const list = `${apiUrl.replace(/\/+$/, '')}/repos/${repository}/attestations`;
+  // Each distinct text written once: a release's provenance, review and decision records name every artifact, and
+  // are listed under each digest (the store reader keeps one string for them); written for each, they were a copy per
+  // digest on the runner's disk, and a few large bundles naming many artifacts filled it (row 246). Its verdict is
+  // the same: the evidence is judged by what it says, not by the digest it was listed under.
+  const written = new Set<string>();
   attestations.forEach((attestation, i) => {
     const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
     // Where the store lists it: "List attestations" for its digest, its entry's index.
@@ -347,6 +352,8 @@ async function storedEvidence(
       rejected.push({ source: name, ...attestation.unreadable });
       return;
     }
+    if (written.has(attestation.text)) return;
+    written.add(attestation.text);
     const path = join(directory, `${i}.json`);
     writeFileSync(path, attestation.text, { mode: 0o600 });
     names.set(path, name);

@@ -58,8 +58,6 @@ export interface AttestationQuery {
    * an entry that could not be read, named with the reason, so a slow blob host cannot hold the job for hours.
    */
   blobsDeadlineMs?: number;
-  /** The most text the read hands out, shared texts counted under each digest (default MAX_LISTED_CHARACTERS). */
-  listedCharacters?: number;
 }
 
 /** An entry as the store lists it. */
@@ -105,7 +103,7 @@ interface BlobLimits {
    * many digests list it: a release's provenance and review attestation name every artifact), and their characters
    * (MAX_KEPT_CHARACTERS).
    */
-  kept: { characters: number; listed: number; maxListed: number; texts: Map<string, string> };
+  kept: { characters: number; texts: Map<string, string> };
 }
 
 /**
@@ -115,14 +113,6 @@ interface BlobLimits {
  * refused with the reason — the gate records that refusal — rather than the process running out of memory.
  */
 export const MAX_KEPT_CHARACTERS = 256 * 1024 * 1024;
-
-/**
- * The most text one read hands its caller, a text listed under several digests counted under each: a caller writes
- * each entry to a file and verifies it, so sixteen distinct 16 MiB bundles each naming 64 artifacts — within
- * MAX_KEPT_CHARACTERS as one string each — were 16 GiB written to the runner's disk (found by the review of the
- * shared texts). An honest release of 1,024 artifacts, its provenance and review naming every one, hands out ~342 Mi.
- */
-export const MAX_LISTED_CHARACTERS = 2 * 1024 * 1024 * 1024;
 
 /** Where an action stores what it signs: the repository's attestations, with a token that may write them. */
 export interface AttestationStore {
@@ -207,7 +197,7 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
     deadline: AbortSignal.timeout(deadlineMs),
-    kept: { characters: 0, listed: 0, maxListed: query.listedCharacters ?? MAX_LISTED_CHARACTERS, texts: new Map() },
+    kept: { characters: 0, texts: new Map() },
   };
   // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
   if (repo === undefined && query.digests.length > 1) {
@@ -275,13 +265,7 @@ class DigestEntries {
       const key = createHash('sha256').update(entry.text).digest('hex');
       if (this.seen.has(key)) return;
       this.seen.add(key);
-      // Another digest's entry of the same text: the one string kept for it, counted once.
-      this.limits.kept.listed += entry.text.length;
-      if (this.limits.kept.listed > this.limits.kept.maxListed) {
-        throw new AttestationStoreError(
-          `${this.digest}: more than ${this.limits.kept.maxListed} characters of bundles listed under these digests in ${this.scope}`,
-        );
-      }
+      // Another digest's entry of the same text: the one string kept for it, counted once (a caller writes it once).
       const known = this.limits.kept.texts.get(key);
       if (known !== undefined) kept = { ...entry, text: known };
       else {

@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-GJFWJX3C.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-KD6JDE3R.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

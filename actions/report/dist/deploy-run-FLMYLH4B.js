@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-HX4TZSGI.js";
+} from "./chunk-XM3OCR7F.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VM2KPFJM.js";
+} from "./chunk-SNQHXIOI.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-RI4W5IV6.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -1812,6 +1812,7 @@ async function storedEvidence(store, artifacts, { repositoryMustBeReadable = fal
   const uris = /* @__PURE__ */ new Map();
   const rejected = [];
   const list = `${apiUrl.replace(/\/+$/, "")}/repos/${repository}/attestations`;
+  const written = /* @__PURE__ */ new Set();
   attestations.forEach((attestation, i) => {
     const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
     uris.set(name, `${list}/${attestation.digest}#${attestation.index}`);
@@ -1819,6 +1820,8 @@ async function storedEvidence(store, artifacts, { repositoryMustBeReadable = fal
       rejected.push({ source: name, ...attestation.unreadable });
       return;
     }
+    if (written.has(attestation.text)) return;
+    written.add(attestation.text);
     const path = join(directory, `${i}.json`);
     writeFileSync(path, attestation.text, { mode: 384 });
     names.set(path, name);

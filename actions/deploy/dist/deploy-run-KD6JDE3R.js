@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-J4I7JXB6.js";
+} from "./chunk-EEIBB6AM.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -68,7 +68,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-NTRWJHOA.js";
+} from "./chunk-SUOUWVUX.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -2202,6 +2202,7 @@ async function storedEvidence(store, artifacts, { repositoryMustBeReadable = fal
   const uris = /* @__PURE__ */ new Map();
   const rejected = [];
   const list = `${apiUrl.replace(/\/+$/, "")}/repos/${repository}/attestations`;
+  const written = /* @__PURE__ */ new Set();
   attestations.forEach((attestation, i) => {
     const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
     uris.set(name, `${list}/${attestation.digest}#${attestation.index}`);
@@ -2209,6 +2210,8 @@ async function storedEvidence(store, artifacts, { repositoryMustBeReadable = fal
       rejected.push({ source: name, ...attestation.unreadable });
       return;
     }
+    if (written.has(attestation.text)) return;
+    written.add(attestation.text);
     const path = join(directory, `${i}.json`);
     writeFileSync(path, attestation.text, { mode: 384 });
     names.set(path, name);

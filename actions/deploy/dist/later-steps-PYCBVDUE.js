@@ -49,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-NTRWJHOA.js";
+} from "./chunk-SUOUWVUX.js";
 import {
   CodedError,
   OidcTokenError,

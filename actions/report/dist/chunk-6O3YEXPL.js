@@ -16500,7 +16500,6 @@ var MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
 var BLOB_TIMEOUT_MS = 3e4;
 var BLOBS_DEADLINE_MS = 3e5;
 var MAX_KEPT_CHARACTERS = 256 * 1024 * 1024;
-var MAX_LISTED_CHARACTERS = 2 * 1024 * 1024 * 1024;
 var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
@@ -16552,7 +16551,7 @@ async function fetchAttestations(query) {
     timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
     deadlineMs,
     deadline: AbortSignal.timeout(deadlineMs),
-    kept: { characters: 0, listed: 0, maxListed: query.listedCharacters ?? MAX_LISTED_CHARACTERS, texts: /* @__PURE__ */ new Map() }
+    kept: { characters: 0, texts: /* @__PURE__ */ new Map() }
   };
   if (repo === void 0 && query.digests.length > 1) {
     return fetchInBulk(client, owner, query.digests, limits);
@@ -16610,12 +16609,6 @@ var DigestEntries = class {
       const key = createHash4("sha256").update(entry.text).digest("hex");
       if (this.seen.has(key)) return;
       this.seen.add(key);
-      this.limits.kept.listed += entry.text.length;
-      if (this.limits.kept.listed > this.limits.kept.maxListed) {
-        throw new AttestationStoreError(
-          `${this.digest}: more than ${this.limits.kept.maxListed} characters of bundles listed under these digests in ${this.scope}`
-        );
-      }
       const known = this.limits.kept.texts.get(key);
       if (known !== void 0) kept = { ...entry, text: known };
       else {

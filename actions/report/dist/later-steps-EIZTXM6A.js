@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-HX4TZSGI.js";
+} from "./chunk-XM3OCR7F.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-RI4W5IV6.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-RI4W5IV6.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VM2KPFJM.js";
+} from "./chunk-SNQHXIOI.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-RI4W5IV6.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";

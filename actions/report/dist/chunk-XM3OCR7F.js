@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-RI4W5IV6.js";
+} from "./chunk-6O3YEXPL.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
