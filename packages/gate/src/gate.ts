@@ -20,6 +20,7 @@ import {
   type SignerIdentity,
   sha256Digest,
   type VerifiedBundle,
+  withoutTrailingSlashes,
 } from '@twokey/core';
 import { AttestationStoreError, fetchAttestations } from '@twokey/github';
 import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
@@ -179,9 +180,8 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   // A stored entry whose blob could not be read is rejected evidence, as one that is no bundle is: never a pass. But
   // what it held is unknown, and the store is read for what it must NOT hold as well (a break-glass's earlier uses,
   // the people of another change that built these bytes): the store is then unread for those, never taken as empty.
-  // (An entry the store sent whole that is no bundle — BUNDLE_MALFORMED — is rejected evidence whose content is known.)
   const rejectedEntries = stores.flatMap((s) => s.rejected);
-  const unreadable = rejectedEntries.filter((r) => r.code !== 'BUNDLE_MALFORMED');
+  const unreadable = contentUnknown(rejectedEntries);
   const rejected = [...evidence.rejected, ...rejectedEntries];
   if (unreadable.length > 0) {
     storeUnread ??= `${unreadable.length} of its entries for these artifacts could not be read (${unreadable
@@ -275,7 +275,7 @@ async function siblingDecisions(
       return { records: [], unread: `the other break-glasses of its run: ${error.message}` };
     }
     try {
-      const unknown = found.rejected.filter((r) => r.code !== 'BUNDLE_MALFORMED');
+      const unknown = contentUnknown(found.rejected);
       if (unknown.length > 0) {
         return {
           records: [],
@@ -303,7 +303,7 @@ async function siblingDecisions(
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
   }
-  const unknown = stored.rejected.filter((r) => r.code !== 'BUNDLE_MALFORMED');
+  const unknown = contentUnknown(stored.rejected);
   if (unknown.length > 0) {
     rmSync(stored.directory, { recursive: true, force: true });
     return { records: [], unread: `${unknown.length} entries of its other subjects could not be read` };
@@ -338,7 +338,7 @@ async function storedEvidence(
   const names = new Map<string, string>();
   const uris = new Map<string, string>();
   const rejected: Evidence['rejected'] = [];
-  const list = `${apiUrl.replace(/\/+$/, '')}/repos/${repository}/attestations`;
+  const list = `${withoutTrailingSlashes(apiUrl)}/repos/${repository}/attestations`;
   // Each distinct text written once: a release's provenance, review and decision records name every artifact, and
   // are listed under each digest (the store reader keeps one string for them); written for each, they were a copy per
   // digest on the runner's disk, and a few large bundles naming many artifacts filled it (row 246). Its verdict is
@@ -359,4 +359,13 @@ async function storedEvidence(
     names.set(path, name);
   });
   return { directory, names, uris, rejected };
+}
+
+/**
+ * The store's rejected entries whose content is unknown (a blob that could not be read, or too large): what they held
+ * may be an earlier break-glass use or deploy approval, so the store is unread for those. An entry the store sent
+ * whole that is no bundle (BUNDLE_MALFORMED: nested too deep) is rejected evidence whose content is known.
+ */
+function contentUnknown<R extends { code?: string }>(rejected: R[]): R[] {
+  return rejected.filter((r) => r.code !== 'BUNDLE_MALFORMED');
 }

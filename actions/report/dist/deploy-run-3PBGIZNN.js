@@ -1702,7 +1702,7 @@ async function judgeDeploy(request) {
   }
   const { verified } = evidence;
   const rejectedEntries = stores.flatMap((s) => s.rejected);
-  const unreadable2 = rejectedEntries.filter((r) => r.code !== "BUNDLE_MALFORMED");
+  const unreadable2 = contentUnknown(rejectedEntries);
   const rejected = [...evidence.rejected, ...rejectedEntries];
   if (unreadable2.length > 0) {
     storeUnread ??= `${unreadable2.length} of its entries for these artifacts could not be read (${unreadable2.slice(0, 3).map((r) => `${r.source}: ${r.reason}`).join("; ")}${unreadable2.length > 3 ? "; \u2026" : ""}): what they hold is unknown`;
@@ -1763,7 +1763,7 @@ async function siblingDecisions(store, policy, verified, artifacts, trust, cwd) 
       return { records: [], unread: `the other break-glasses of its run: ${error.message}` };
     }
     try {
-      const unknown2 = found.rejected.filter((r) => r.code !== "BUNDLE_MALFORMED");
+      const unknown2 = contentUnknown(found.rejected);
       if (unknown2.length > 0) {
         return {
           records: [],
@@ -1790,7 +1790,7 @@ async function siblingDecisions(store, policy, verified, artifacts, trust, cwd) 
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
   }
-  const unknown = stored.rejected.filter((r) => r.code !== "BUNDLE_MALFORMED");
+  const unknown = contentUnknown(stored.rejected);
   if (unknown.length > 0) {
     rmSync(stored.directory, { recursive: true, force: true });
     return { records: [], unread: `${unknown.length} entries of its other subjects could not be read` };
@@ -1811,7 +1811,7 @@ async function storedEvidence(store, artifacts, { repositoryMustBeReadable = fal
   const names = /* @__PURE__ */ new Map();
   const uris = /* @__PURE__ */ new Map();
   const rejected = [];
-  const list = `${apiUrl.replace(/\/+$/, "")}/repos/${repository}/attestations`;
+  const list = `${withoutTrailingSlashes(apiUrl)}/repos/${repository}/attestations`;
   const written = /* @__PURE__ */ new Set();
   attestations.forEach((attestation, i) => {
     const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
@@ -1827,6 +1827,9 @@ async function storedEvidence(store, artifacts, { repositoryMustBeReadable = fal
     names.set(path, name);
   });
   return { directory, names, uris, rejected };
+}
+function contentUnknown(rejected) {
+  return rejected.filter((r) => r.code !== "BUNDLE_MALFORMED");
 }
 
 // packages/gate/src/sarif-file.ts
