@@ -55,8 +55,10 @@ export async function readReportEvidence(request: ReportEvidenceRequest): Promis
   // keeps at most MAX_KEPT_CHARACTERS of distinct bundles, which an organisation's whole evidence passes.
   let fromStore = 0;
   let offset = paths.length;
+  // The SHA-256 of each text written so far, across slices: a text listed under many digests is written once.
+  const written = new Set<string>();
   for (let start = 0; start < digests.length; start += REPORT_STORE_DIGESTS) {
-    const read = await readStoreSlice(request, digests.slice(start, start + REPORT_STORE_DIGESTS), offset);
+    const read = await readStoreSlice(request, digests.slice(start, start + REPORT_STORE_DIGESTS), offset, written);
     fromStore += read.fromStore;
     offset += read.fromStore;
   }
@@ -66,11 +68,18 @@ export async function readReportEvidence(request: ReportEvidenceRequest): Promis
 /** Digests whose store entries one read of the store answers for the report. */
 export const REPORT_STORE_DIGESTS = 512;
 
-/** One slice of the report's digests: their store entries read, written to files, verified into the ledger. */
+/**
+ * One slice of the report's digests: their store entries read, each distinct text written to a file once, verified
+ * into the ledger. A release's provenance, review and decision records name every artifact and are listed under each
+ * digest (the store's reader keeps one string for them); written for each, a few large bundles naming many artifacts
+ * were a copy per digest on the auditor's disk, and verified as many times (row 246). The ledger counts a signed event
+ * once whatever carried it, so the report is the same.
+ */
 async function readStoreSlice(
   request: ReportEvidenceRequest,
   digests: string[],
   offset: number,
+  written: Set<string>,
 ): Promise<{ fromStore: number }> {
   const { ledger } = request;
   const attestations = await fetchAttestations({ ...request.store!, digests });
@@ -85,6 +94,9 @@ async function readStoreSlice(
         ledger.addRejected({ source: name, ...attestation.unreadable });
         return [];
       }
+      const sha256 = createHash('sha256').update(attestation.text).digest('hex');
+      if (written.has(sha256)) return [];
+      written.add(sha256);
       const path = join(directory, `${i}.json`);
       writeFileSync(path, attestation.text, { mode: 0o600 });
       names.set(path, name);
@@ -92,7 +104,7 @@ async function readStoreSlice(
       return [path];
     });
     await verifyInSlices(stored, request, new Set(stored), names, offset, aliases);
-    return { fromStore: attestations.length };
+    return { fromStore: stored.length };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

@@ -318,9 +318,10 @@ async function siblingDecisions(
 
 /**
  * The attestation store's bundles for these artifacts, written to a private temporary directory to be verified as
- * files are, each named in the report `github:OWNER/REPO/attestations/sha256:HEX#N`.
+ * files are, each named in the report `github:OWNER/REPO/attestations/sha256:HEX#N`. The caller removes the directory.
+ * (Exported for its test: what it writes to disk.)
  */
-async function storedEvidence(
+export async function storedEvidence(
   store: AttestationStoreRequest,
   artifacts: readonly ArtifactInput[],
   { repositoryMustBeReadable = false } = {},

@@ -111,15 +111,16 @@ async function readReportEvidence(request) {
   if (digests.length === 0) return { fromStore: 0 };
   let fromStore = 0;
   let offset = paths.length;
+  const written = /* @__PURE__ */ new Set();
   for (let start = 0; start < digests.length; start += REPORT_STORE_DIGESTS) {
-    const read = await readStoreSlice(request, digests.slice(start, start + REPORT_STORE_DIGESTS), offset);
+    const read = await readStoreSlice(request, digests.slice(start, start + REPORT_STORE_DIGESTS), offset, written);
     fromStore += read.fromStore;
     offset += read.fromStore;
   }
   return { fromStore };
 }
 var REPORT_STORE_DIGESTS = 512;
-async function readStoreSlice(request, digests, offset) {
+async function readStoreSlice(request, digests, offset, written) {
   const { ledger } = request;
   const attestations = await fetchAttestations({ ...request.store, digests });
   const directory = mkdtempSync(join(tmpdir(), "twokey-report-"));
@@ -132,6 +133,9 @@ async function readStoreSlice(request, digests, offset) {
         ledger.addRejected({ source: name, ...attestation.unreadable });
         return [];
       }
+      const sha256 = createHash("sha256").update(attestation.text).digest("hex");
+      if (written.has(sha256)) return [];
+      written.add(sha256);
       const path = join(directory, `${i}.json`);
       writeFileSync(path, attestation.text, { mode: 384 });
       names.set(path, name);
@@ -139,7 +143,7 @@ async function readStoreSlice(request, digests, offset) {
       return [path];
     });
     await verifyInSlices(stored, request, new Set(stored), names, offset, aliases);
-    return { fromStore: attestations.length };
+    return { fromStore: stored.length };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
