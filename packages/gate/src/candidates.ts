@@ -157,7 +157,7 @@ export function* chainsOf(evidence: ArtifactEvidence, binding?: RepositoryBindin
   // for this chain (another repository's, over the same bytes, put in the store by anyone who may write there) must
   // not keep the break-glass from standing in for the missing one — an extra bundle never vetoes. Past MAX_CHAINS,
   // right after the bound repository's reviews, before any other's (which would otherwise push it out of reach).
-  const withoutReview = reviews.length > 0 && qualified(evidence.breakGlasses).length > 0;
+  const withoutReview = alsoWithoutReview(evidence);
   const home = binding === undefined ? reviews : reviews.filter((q) => inBoundRepository(q, binding));
   const reviewChoices = withoutReview
     ? [...home, undefined, ...reviews.filter((q) => !home.includes(q))]
@@ -195,13 +195,17 @@ function inBoundRepository(candidate: { bundle: VerifiedBundle }, binding: Repos
 /** How many chains chainsOf makes of this evidence. */
 export function chainCount(evidence: ArtifactEvidence): number {
   const reviews = qualified(evidence.reviews).length;
-  const withoutReview = reviews > 0 && qualified(evidence.breakGlasses).length > 0 ? 1 : 0;
   const choices = (n: number) => Math.max(n, 1);
   return (
-    (choices(reviews) + withoutReview) *
+    (choices(reviews) + (alsoWithoutReview(evidence) ? 1 : 0)) *
     choices(qualified(evidence.provenances).length) *
     choices(qualified(evidence.signatures).length)
   );
+}
+
+/** Whether chains are also tried without a review: some review qualifies, and so does a break-glass (chainsOf). */
+function alsoWithoutReview(evidence: ArtifactEvidence): boolean {
+  return qualified(evidence.reviews).length > 0 && qualified(evidence.breakGlasses).length > 0;
 }
 
 /**

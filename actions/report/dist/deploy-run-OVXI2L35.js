@@ -548,7 +548,7 @@ function judgeEvidence(artifact, bundles, context) {
 }
 function* chainsOf(evidence, binding) {
   const reviews = qualified(evidence.reviews);
-  const withoutReview = reviews.length > 0 && qualified(evidence.breakGlasses).length > 0;
+  const withoutReview = alsoWithoutReview(evidence);
   const home = binding === void 0 ? reviews : reviews.filter((q) => inBoundRepository(q, binding));
   const reviewChoices = withoutReview ? [...home, void 0, ...reviews.filter((q) => !home.includes(q))] : orNone(homeFirst(reviews, binding));
   for (const review of reviewChoices) {
@@ -573,9 +573,11 @@ function inBoundRepository(candidate, binding) {
 }
 function chainCount(evidence) {
   const reviews = qualified(evidence.reviews).length;
-  const withoutReview = reviews > 0 && qualified(evidence.breakGlasses).length > 0 ? 1 : 0;
   const choices = (n) => Math.max(n, 1);
-  return (choices(reviews) + withoutReview) * choices(qualified(evidence.provenances).length) * choices(qualified(evidence.signatures).length);
+  return (choices(reviews) + (alsoWithoutReview(evidence) ? 1 : 0)) * choices(qualified(evidence.provenances).length) * choices(qualified(evidence.signatures).length);
+}
+function alsoWithoutReview(evidence) {
+  return qualified(evidence.reviews).length > 0 && qualified(evidence.breakGlasses).length > 0;
 }
 var MAX_CHAINS = 4096;
 function qualified(candidates) {
