@@ -2,6 +2,7 @@
 // repository (DIR/actions/<name>/dist/…): what the tests run the actions from (packages/testkit's runAction) and
 // what test/dist.test.ts compares the committed dist/ with. Made once per test run — by `npm test` (scripts/check.mjs)
 // while it type-checks, or else by vitest's global setup (test/fresh-dist.ts).
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle, targets } from './build.mjs';
@@ -16,6 +17,9 @@ export async function buildActionsInto(directory) {
     const dist = dirname(target.outfile);
     byAction.set(dist, [...(byAction.get(dist) ?? []), target]);
   }
+  // Their modules are ES modules as the repository's package.json says (`"type": "module"`, which each action's
+  // directory repeats): without it above them, Node would read each file as CommonJS first and then again.
+  writeFileSync(join(directory, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
   // From the repository, as `npm run build` builds them: the same bytes as the committed dist/.
   const cwd = process.cwd();
   process.chdir(root);

@@ -4,7 +4,7 @@
 // carries a caller of the platform's deploy workflow `on: pull_request_review`; she asks dave to review her pull
 // request, his review starts the run (dave the requester, for twokey and for GitHub's prevent self-review), and carol
 // approves the production deploy herself. The policy's `distinct-from: requester` must not be a name for dave then.
-// Built as test/e2e/human-decisions.test.ts builds its fixtures: loopback Sigstore, OIDC issuer, GitHub fake, and the
+// Built as test/slow/human-decisions.slow.ts builds its fixtures: loopback Sigstore, OIDC issuer, GitHub fake, and the
 // bundled deploy action run as a runner runs it.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 // The README's `npx twokey verify-bundle …` examples, run the way a user runs them: through npx, from the repository
-// root. Its `twokey verify` examples run on the demo's output, in test/demo/demo.test.ts (one demo run for both).
+// root. Its `twokey verify` examples run on the demo's output, in test/slow/demo.slow.ts (one demo run for both).
 import { describe, expect, it } from 'vitest';
 import { shell, verifyBundleExamples as verifyBundle } from './readme-examples';
 

@@ -1,5 +1,5 @@
 // The README's `npx twokey …` examples and how a user runs them: through npx, from the repository root. Shared by
-// readme-examples.test.ts (the verify-bundle examples) and test/demo/demo.test.ts, whose demo output the `twokey
+// readme-examples.test.ts (the verify-bundle examples) and test/slow/demo.slow.ts, whose demo output the `twokey
 // verify` examples run on (the README tells users to run them after `npm run demo`): one demo run for both.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';

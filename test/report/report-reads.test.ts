@@ -99,7 +99,7 @@ describe('every deploy report the test suite reads is checked against report.sch
       'test/cli/verify.test.ts',
       'test/e2e/pipeline.test.ts',
       'test/sign/no-one-ships-alone.test.ts',
-      'test/demo/demo.test.ts',
+      'test/slow/demo.slow.ts',
       'test/readme/readme-examples.ts',
       'packages/gate/src/deploy-step.test.ts',
       'packages/testkit/src/demo/pipeline.ts',
