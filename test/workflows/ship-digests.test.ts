@@ -60,6 +60,7 @@ describe("the example's ship job checks what it downloaded again against the gat
   const digests = passedChecksums(passing(built));
 
   it('reads them from the deploy job’s output, through the environment (never pasted into the script)', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, as the workflow spells it
     expect(check.env).toEqual({ DIGESTS: '${{ needs.deploy.outputs.digests }}' });
     expect(check.run).not.toContain('${{');
     expect(ship.steps.indexOf(check)).toBe(ship.steps.findIndex((s) => s.run?.startsWith('./deploy.sh')) - 1);
