@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-IVGK2L4R.js";
+} from "./chunk-FNFAILM3.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

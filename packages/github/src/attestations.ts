@@ -327,15 +327,14 @@ async function fetchInBulk(
           `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`,
         );
       }
-      const data = response.data as BulkPage;
-      for (const [digest, attestations] of Object.entries(data.attestations_subject_digests ?? {})) {
+      const { listed, next } = bulkPage(response.data, org, chunk.length);
+      for (const [digest, attestations] of listed) {
         // A digest nobody asked for is no evidence about these artifacts: the store's answer is not trusted to say
         // which artifact a bundle is about, and verification will judge it by its own subjects anyway.
         const entries = found.get(digest.toLowerCase());
         if (entries && attestations) await entries.add(attestations);
       }
-      const next = data.page_info?.has_next ? data.page_info.next : undefined;
-      if (!next) break;
+      if (next === undefined) break;
       if (cursors.has(next) || requests >= (chunk.length * MAX_ENTRIES_READ_PER_DIGEST) / PER_PAGE) {
         throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
       }
@@ -344,6 +343,39 @@ async function fetchInBulk(
     }
   }
   return digests.flatMap((d) => found.get(d.toLowerCase())?.kept ?? []);
+}
+
+/**
+ * A page of "List attestations by bulk subject digests", as far as it can be read: its digests' lists (each an array,
+ * or null for none) and the cursor of the next page. An answer that lists nothing, a list that is neither, or a page
+ * that says more follow but gives no cursor to them is a store that could not be read — never an end of the list,
+ * which would leave the later pages' entries (an earlier use of a break-glass, a decision record) unread and unsaid.
+ */
+function bulkPage(
+  data: unknown,
+  org: string,
+  asked: number,
+): { listed: [string, ListedAttestation[] | null][]; next: string | undefined } {
+  const page = (data ?? {}) as BulkPage;
+  const fail = (what: string) =>
+    new AttestationStoreError(`${org}: the attestation store's answer for ${asked} digests ${what}`);
+  const lists = page.attestations_subject_digests;
+  if (lists === null || typeof lists !== 'object' || Array.isArray(lists)) {
+    throw fail('lists no attestations (no attestations_subject_digests object)');
+  }
+  const listed = Object.entries(lists);
+  for (const [digest, list] of listed) {
+    if (list !== null && !Array.isArray(list)) throw fail(`lists ${digest}'s attestations as neither a list nor null`);
+  }
+  const info = page.page_info;
+  if (info === null || typeof info !== 'object' || typeof info.has_next !== 'boolean') {
+    throw fail('does not say whether more pages follow (no page_info.has_next)');
+  }
+  if (!info.has_next) return { listed, next: undefined };
+  if (typeof info.next !== 'string' || info.next === '') {
+    throw fail('says more pages follow but gives no cursor to them (page_info.next)');
+  }
+  return { listed, next: info.next };
 }
 
 /**

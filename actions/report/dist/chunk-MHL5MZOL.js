@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-6O3YEXPL.js";
+} from "./chunk-GLNGKFCX.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

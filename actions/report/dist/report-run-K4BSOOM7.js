@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-SNQHXIOI.js";
+} from "./chunk-MHL5MZOL.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-6O3YEXPL.js";
+} from "./chunk-GLNGKFCX.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";

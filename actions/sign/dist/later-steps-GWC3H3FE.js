@@ -48,7 +48,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-AEFHCCKL.js";
+} from "./chunk-HTZSKDR5.js";
 import {
   require_dist,
   require_dist2,
@@ -14471,13 +14471,12 @@ async function fetchInBulk(client, org, digests2, limits) {
           `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`
         );
       }
-      const data = response.data;
-      for (const [digest, attestations] of Object.entries(data.attestations_subject_digests ?? {})) {
+      const { listed, next } = bulkPage(response.data, org, chunk.length);
+      for (const [digest, attestations] of listed) {
         const entries = found.get(digest.toLowerCase());
         if (entries && attestations) await entries.add(attestations);
       }
-      const next = data.page_info?.has_next ? data.page_info.next : void 0;
-      if (!next) break;
+      if (next === void 0) break;
       if (cursors.has(next) || requests >= chunk.length * MAX_ENTRIES_READ_PER_DIGEST / PER_PAGE) {
         throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
       }
@@ -14486,6 +14485,27 @@ async function fetchInBulk(client, org, digests2, limits) {
     }
   }
   return digests2.flatMap((d) => found.get(d.toLowerCase())?.kept ?? []);
+}
+function bulkPage(data, org, asked) {
+  const page = data ?? {};
+  const fail4 = (what) => new AttestationStoreError(`${org}: the attestation store's answer for ${asked} digests ${what}`);
+  const lists = page.attestations_subject_digests;
+  if (lists === null || typeof lists !== "object" || Array.isArray(lists)) {
+    throw fail4("lists no attestations (no attestations_subject_digests object)");
+  }
+  const listed = Object.entries(lists);
+  for (const [digest, list] of listed) {
+    if (list !== null && !Array.isArray(list)) throw fail4(`lists ${digest}'s attestations as neither a list nor null`);
+  }
+  const info = page.page_info;
+  if (info === null || typeof info !== "object" || typeof info.has_next !== "boolean") {
+    throw fail4("does not say whether more pages follow (no page_info.has_next)");
+  }
+  if (!info.has_next) return { listed, next: void 0 };
+  if (typeof info.next !== "string" || info.next === "") {
+    throw fail4("says more pages follow but gives no cursor to them (page_info.next)");
+  }
+  return { listed, next: info.next };
 }
 async function fetchForDigest(client, owner, repo, entries) {
   const { digest, scope } = entries;

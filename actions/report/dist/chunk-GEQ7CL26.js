@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-6O3YEXPL.js";
+} from "./chunk-GLNGKFCX.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

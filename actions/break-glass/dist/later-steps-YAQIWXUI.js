@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-IVGK2L4R.js";
+} from "./chunk-FNFAILM3.js";
 import {
   require_dist,
   require_dist2,
@@ -30086,13 +30086,12 @@ async function fetchInBulk(client, org, digests2, limits) {
           `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`
         );
       }
-      const data = response.data;
-      for (const [digest, attestations] of Object.entries(data.attestations_subject_digests ?? {})) {
+      const { listed, next } = bulkPage(response.data, org, chunk.length);
+      for (const [digest, attestations] of listed) {
         const entries = found.get(digest.toLowerCase());
         if (entries && attestations) await entries.add(attestations);
       }
-      const next = data.page_info?.has_next ? data.page_info.next : void 0;
-      if (!next) break;
+      if (next === void 0) break;
       if (cursors.has(next) || requests >= chunk.length * MAX_ENTRIES_READ_PER_DIGEST / PER_PAGE) {
         throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
       }
@@ -30101,6 +30100,27 @@ async function fetchInBulk(client, org, digests2, limits) {
     }
   }
   return digests2.flatMap((d) => found.get(d.toLowerCase())?.kept ?? []);
+}
+function bulkPage(data, org, asked) {
+  const page = data ?? {};
+  const fail5 = (what) => new AttestationStoreError(`${org}: the attestation store's answer for ${asked} digests ${what}`);
+  const lists = page.attestations_subject_digests;
+  if (lists === null || typeof lists !== "object" || Array.isArray(lists)) {
+    throw fail5("lists no attestations (no attestations_subject_digests object)");
+  }
+  const listed = Object.entries(lists);
+  for (const [digest, list] of listed) {
+    if (list !== null && !Array.isArray(list)) throw fail5(`lists ${digest}'s attestations as neither a list nor null`);
+  }
+  const info = page.page_info;
+  if (info === null || typeof info !== "object" || typeof info.has_next !== "boolean") {
+    throw fail5("does not say whether more pages follow (no page_info.has_next)");
+  }
+  if (!info.has_next) return { listed, next: void 0 };
+  if (typeof info.next !== "string" || info.next === "") {
+    throw fail5("says more pages follow but gives no cursor to them (page_info.next)");
+  }
+  return { listed, next: info.next };
 }
 async function fetchForDigest(client, owner, repo, entries) {
   const { digest, scope } = entries;
