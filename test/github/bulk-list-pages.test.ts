@@ -28,9 +28,11 @@ afterEach(async () => {
 
 /**
  * The fake organisation store (acme/app holds two entries for A, none for B), behind a proxy that asks it one entry a
- * page and passes each bulk-list page through `change`.
+ * page and passes each bulk-list page through `change`, which may also give the answer a Link header.
  */
-async function store(change: (page: Page) => Page): Promise<{ url: string; requests: string[] }> {
+async function store(
+  change: (page: Page, proxy: string) => { page: unknown; link?: string },
+): Promise<{ url: string; requests: string[] }> {
   const app = aRepository('acme/app');
   app.attestations = [
     { subjects: [A], bundle: bundle(1) as never },
@@ -38,6 +40,7 @@ async function store(change: (page: Page) => Page): Promise<{ url: string; reque
   ];
   const fake: GitHubFake = await startGitHubFake(aGitHubState(app));
   const requests: string[] = [];
+  let proxy = '';
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => {
@@ -59,8 +62,13 @@ async function store(change: (page: Page) => Page): Promise<{ url: string; reque
           ...(req.method === 'POST' && { body }),
         });
         let text = await upstream.text();
-        if (bulk && upstream.status === 200) text = JSON.stringify(change(JSON.parse(text) as Page));
-        res.writeHead(upstream.status, { 'content-type': 'application/json; charset=utf-8' });
+        const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+        if (bulk && upstream.status === 200) {
+          const changed = change(JSON.parse(text) as Page, proxy);
+          text = JSON.stringify(changed.page);
+          if (changed.link) headers.link = changed.link;
+        }
+        res.writeHead(upstream.status, headers);
         res.end(text);
       })();
     });
@@ -70,7 +78,18 @@ async function store(change: (page: Page) => Page): Promise<{ url: string; reque
     () => new Promise<void>((resolve) => server.close(() => resolve())),
     () => fake.close(),
   );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests };
+  proxy = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url: proxy, requests };
+}
+
+/** The page as GitHub's other store lists page: its cursor in a Link header, no page_info in the body. */
+function linked(page: Page, proxy: string): { page: unknown; link?: string } {
+  const { page_info: info, ...rest } = page;
+  const next = info?.has_next ? (info.next as string) : undefined;
+  return {
+    page: rest,
+    ...(next && { link: `<${proxy}/orgs/acme/attestations/bulk-list?per_page=100&after=${next}>; rel="next"` }),
+  };
 }
 
 const read = (apiUrl: string) => fetchAttestations({ apiUrl, token: 'ghs_x', repository: 'acme', digests: [A, B] });
@@ -88,43 +107,96 @@ async function refusal(apiUrl: string): Promise<AttestationStoreError> {
 }
 
 describe("the organisation store's bulk list, page after page", () => {
-  it('reads every page as GitHub gives them (the control)', async () => {
-    const { url, requests } = await store((page) => page);
+  it('reads every page as GitHub gives them, paged in the body or by a Link header (the control)', async () => {
+    for (const change of [(page: Page) => ({ page }), linked]) {
+      const { url, requests } = await store(change);
+      expect(markers(await read(url))).toEqual([1, 2]);
+      expect(requests.filter((r) => r.includes('bulk-list'))).toHaveLength(2);
+    }
+  });
+
+  it("reads the digests' maps listed in an array, as GitHub's documentation shows the answer", async () => {
+    const { url } = await store((page) => ({
+      page: {
+        ...page,
+        attestations_subject_digests: Object.entries(page.attestations_subject_digests as object).map(([d, l]) => ({
+          [d]: l,
+        })),
+      },
+    }));
     expect(markers(await read(url))).toEqual([1, 2]);
-    expect(requests.filter((r) => r.includes('bulk-list'))).toHaveLength(2);
   });
 
   it('refuses a page that says more pages follow but gives no cursor to them, never ending the list there', async () => {
     const { url } = await store((page) => {
       if (page.page_info?.has_next) delete page.page_info.next;
-      return page;
+      return { page };
     });
     expect((await refusal(url)).message).toBe(
       "acme: the attestation store's answer for 2 digests says more pages follow but gives no cursor to them (page_info.next)",
     );
   });
 
-  it('refuses an answer that lists no attestations, or does not say whether more pages follow', async () => {
+  it('refuses an answer that says its pages end and goes on, or pages on otherwise in its Link header', async () => {
     for (const [change, says] of [
       [
-        (page: Page) => ({ page_info: page.page_info }),
-        'lists no attestations (no attestations_subject_digests object)',
+        (page: Page) => ({ page: { ...page, page_info: { ...page.page_info, has_next: false } } }),
+        'says no more pages follow but gives a cursor to one (page_info.next)',
       ],
       [
-        (page: Page) => ({ ...page, attestations_subject_digests: [] }),
-        'lists no attestations (no attestations_subject_digests object)',
-      ],
-      [
-        (page: Page) => ({ ...page, attestations_subject_digests: { [A]: 'none', [B]: null } }),
-        `lists ${A}'s attestations as neither a list nor null`,
-      ],
-      [
-        (page: Page) => ({ attestations_subject_digests: page.attestations_subject_digests }),
-        'does not say whether more pages follow (no page_info.has_next)',
+        (page: Page, proxy: string) => ({
+          page: { ...page, page_info: { has_next: false } },
+          link: `<${proxy}/orgs/acme/attestations/bulk-list?after=MQ>; rel="next"`,
+        }),
+        'pages on in its Link header otherwise than in its page_info',
       ],
     ] as const) {
       const { url } = await store(change);
       expect((await refusal(url)).message).toBe(`acme: the attestation store's answer for 2 digests ${says}`);
     }
+  });
+
+  it('refuses an answer that lists no attestations, a list that is none, or entries under a digest not asked for', async () => {
+    for (const [change, says] of [
+      [
+        (page: Page) => ({ page: { page_info: page.page_info } }),
+        'lists no attestations (no attestations_subject_digests object)',
+      ],
+      [
+        (page: Page) => ({ page: { ...page, attestations_subject_digests: 'none' } }),
+        'lists no attestations (no attestations_subject_digests object)',
+      ],
+      [
+        (page: Page) => ({ page: { ...page, attestations_subject_digests: { [A]: 'none', [B]: null } } }),
+        `lists ${A}'s attestations as neither a list nor null`,
+      ],
+      [
+        // The digest named without its algorithm: A's entries would be no one's, and A would read as having none.
+        (page: Page) => ({
+          page: {
+            ...page,
+            attestations_subject_digests: Object.fromEntries(
+              Object.entries(page.attestations_subject_digests as object).map(([d, l]) => [
+                d.replace('sha256:', ''),
+                l,
+              ]),
+            ),
+          },
+        }),
+        `lists attestations under "${A.replace('sha256:', '')}", which it was not asked for`,
+      ],
+      [
+        (page: Page) => ({ page: { ...page, page_info: { has_previous: false } } }),
+        'says no page_info.has_next in its page_info',
+      ],
+    ] as const) {
+      const { url } = await store(change);
+      expect((await refusal(url)).message).toBe(`acme: the attestation store's answer for 2 digests ${says}`);
+    }
+  });
+
+  it('refuses an entry that is no object, as a store it could not read (never an internal error)', async () => {
+    const { url } = await store((page) => ({ page: { ...page, attestations_subject_digests: { [A]: [null] } } }));
+    expect((await refusal(url)).message).toBe(`${A}: attestation 0 is no object`);
   });
 });

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-FNFAILM3.js";
+} from "./chunk-GOBI3OQG.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -244,6 +244,9 @@ class DigestEntries {
       );
     }
     for (const [i, attestation] of listed.entries()) {
+      if (attestation === null || typeof attestation !== 'object' || Array.isArray(attestation)) {
+        throw new AttestationStoreError(`${this.digest}: attestation ${this.listed + i} is no object`);
+      }
       if ((attestation.bundle === null || attestation.bundle === undefined) && !attestation.bundle_url) {
         throw new AttestationStoreError(
           `${this.digest}: attestation ${this.listed + i} has neither a bundle nor a bundle_url`,
@@ -307,7 +310,7 @@ async function fetchInBulk(
     const cursors = new Set<string>();
     let after: string | undefined;
     for (let requests = 0; ; requests++) {
-      let response: { status: number; data: unknown };
+      let response: { status: number; data: unknown; headers: { link?: string } };
       try {
         // The paging parameters are the URL's (a POST's other parameters are its body).
         response = await client.request('POST /orgs/{org}/attestations/bulk-list{?per_page,after}', {
@@ -327,13 +330,10 @@ async function fetchInBulk(
           `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`,
         );
       }
-      const { listed, next } = bulkPage(response.data, org, chunk.length);
-      for (const [digest, attestations] of listed) {
-        // A digest nobody asked for is no evidence about these artifacts: the store's answer is not trusted to say
-        // which artifact a bundle is about, and verification will judge it by its own subjects anyway.
-        const entries = found.get(digest.toLowerCase());
-        if (entries && attestations) await entries.add(attestations);
-      }
+      const { listed, next } = bulkPage(response, chunk, client.request.endpoint.DEFAULTS.baseUrl, org);
+      // The store's answer is not trusted to say which artifact a bundle is about: verification judges each by its
+      // own subjects.
+      for (const [digest, attestations] of listed) await found.get(digest)!.add(attestations);
       if (next === undefined) break;
       if (cursors.has(next) || requests >= (chunk.length * MAX_ENTRIES_READ_PER_DIGEST) / PER_PAGE) {
         throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
@@ -346,36 +346,59 @@ async function fetchInBulk(
 }
 
 /**
- * A page of "List attestations by bulk subject digests", as far as it can be read: its digests' lists (each an array,
- * or null for none) and the cursor of the next page. An answer that lists nothing, a list that is neither, or a page
- * that says more follow but gives no cursor to them is a store that could not be read — never an end of the list,
- * which would leave the later pages' entries (an earlier use of a break-glass, a decision record) unread and unsaid.
+ * A page of "List attestations by bulk subject digests", as far as it can be read: its digests' lists and the cursor
+ * of the next page. GitHub's descriptions of the answer differ — its OpenAPI description maps each digest to a list
+ * (or null) and pages by `page_info` in the body, its documentation's example lists the digests' maps in an array,
+ * and the other lists of the store page by a Link header — so each is read, and where they say different things the
+ * answer is refused. An answer that lists nothing, a list that is no list, entries under a digest nobody asked for, or
+ * a page that says more follow but gives no cursor to them (or says none follow and gives one) is a store that could
+ * not be read — never an end of the list, which would leave the later pages' entries (an earlier use of a
+ * break-glass, a decision record) unread and unsaid.
  */
 function bulkPage(
-  data: unknown,
+  response: { data: unknown; headers: { link?: string } },
+  asked: readonly string[],
+  api: string,
   org: string,
-  asked: number,
-): { listed: [string, ListedAttestation[] | null][]; next: string | undefined } {
-  const page = (data ?? {}) as BulkPage;
+): { listed: [string, ListedAttestation[]][]; next: string | undefined } {
+  const page = (response.data ?? {}) as BulkPage;
   const fail = (what: string) =>
-    new AttestationStoreError(`${org}: the attestation store's answer for ${asked} digests ${what}`);
-  const lists = page.attestations_subject_digests;
-  if (lists === null || typeof lists !== 'object' || Array.isArray(lists)) {
-    throw fail('lists no attestations (no attestations_subject_digests object)');
+    new AttestationStoreError(`${org}: the attestation store's answer for ${asked.length} digests ${what}`);
+  const isMap = (value: unknown): value is Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value);
+  const lists = page.attestations_subject_digests as unknown;
+  const maps = isMap(lists) ? [lists] : Array.isArray(lists) && lists.every(isMap) ? lists : undefined;
+  if (maps === undefined) throw fail('lists no attestations (no attestations_subject_digests object)');
+  const wanted = new Set(asked.map((d) => d.toLowerCase()));
+  const listed: [string, ListedAttestation[]][] = [];
+  for (const [digest, list] of maps.flatMap((map) => Object.entries(map))) {
+    if (list === null) continue;
+    if (!Array.isArray(list)) throw fail(`lists ${digest}'s attestations as neither a list nor null`);
+    if (list.length === 0) continue;
+    // Entries under a digest nobody asked for: the answer names its digests otherwise than they were asked (no
+    // `sha256:`, blanks), and the one asked for would read as having none.
+    if (!wanted.has(digest.toLowerCase()))
+      throw fail(`lists attestations under ${JSON.stringify(digest)}, which it was not asked for`);
+    listed.push([digest.toLowerCase(), list as ListedAttestation[]]);
   }
-  const listed = Object.entries(lists);
-  for (const [digest, list] of listed) {
-    if (list !== null && !Array.isArray(list)) throw fail(`lists ${digest}'s attestations as neither a list nor null`);
-  }
-  const info = page.page_info;
-  if (info === null || typeof info !== 'object' || typeof info.has_next !== 'boolean') {
-    throw fail('does not say whether more pages follow (no page_info.has_next)');
-  }
-  if (!info.has_next) return { listed, next: undefined };
-  if (typeof info.next !== 'string' || info.next === '') {
+  // The Link header's next page, on the API the client reads (nextPage), gives its cursor as `after`.
+  const link = nextPage(response.headers.link, api, org);
+  const linked = link === undefined ? undefined : (link.searchParams.get('after') ?? '');
+  if (linked === '') throw fail('links a next page without an after cursor');
+  const info = page.page_info as unknown;
+  if (info === undefined || info === null) return { listed, next: linked };
+  if (!isMap(info) || typeof info.has_next !== 'boolean') throw fail('says no page_info.has_next in its page_info');
+  const next = info.next;
+  if (info.has_next && (typeof next !== 'string' || next === '')) {
     throw fail('says more pages follow but gives no cursor to them (page_info.next)');
   }
-  return { listed, next: info.next };
+  if (!info.has_next && next !== undefined && next !== null && next !== '') {
+    throw fail('says no more pages follow but gives a cursor to one (page_info.next)');
+  }
+  const paged = info.has_next ? (next as string) : undefined;
+  if (linked !== undefined && linked !== paged)
+    throw fail('pages on in its Link header otherwise than in its page_info');
+  return { listed, next: paged };
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-GLNGKFCX.js";
+} from "./chunk-BO4JFJNI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

@@ -16589,6 +16589,9 @@ var DigestEntries = class {
       );
     }
     for (const [i, attestation] of listed.entries()) {
+      if (attestation === null || typeof attestation !== "object" || Array.isArray(attestation)) {
+        throw new AttestationStoreError(`${this.digest}: attestation ${this.listed + i} is no object`);
+      }
       if ((attestation.bundle === null || attestation.bundle === void 0) && !attestation.bundle_url) {
         throw new AttestationStoreError(
           `${this.digest}: attestation ${this.listed + i} has neither a bundle nor a bundle_url`
@@ -16656,11 +16659,8 @@ async function fetchInBulk(client, org, digests2, limits) {
           `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`
         );
       }
-      const { listed, next } = bulkPage(response.data, org, chunk.length);
-      for (const [digest, attestations] of listed) {
-        const entries = found.get(digest.toLowerCase());
-        if (entries && attestations) await entries.add(attestations);
-      }
+      const { listed, next } = bulkPage(response, chunk, client.request.endpoint.DEFAULTS.baseUrl, org);
+      for (const [digest, attestations] of listed) await found.get(digest).add(attestations);
       if (next === void 0) break;
       if (cursors.has(next) || requests >= chunk.length * MAX_ENTRIES_READ_PER_DIGEST / PER_PAGE) {
         throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
@@ -16671,26 +16671,40 @@ async function fetchInBulk(client, org, digests2, limits) {
   }
   return digests2.flatMap((d) => found.get(d.toLowerCase())?.kept ?? []);
 }
-function bulkPage(data, org, asked) {
-  const page = data ?? {};
-  const fail3 = (what) => new AttestationStoreError(`${org}: the attestation store's answer for ${asked} digests ${what}`);
+function bulkPage(response, asked, api, org) {
+  const page = response.data ?? {};
+  const fail3 = (what) => new AttestationStoreError(`${org}: the attestation store's answer for ${asked.length} digests ${what}`);
+  const isMap = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
   const lists = page.attestations_subject_digests;
-  if (lists === null || typeof lists !== "object" || Array.isArray(lists)) {
-    throw fail3("lists no attestations (no attestations_subject_digests object)");
+  const maps = isMap(lists) ? [lists] : Array.isArray(lists) && lists.every(isMap) ? lists : void 0;
+  if (maps === void 0) throw fail3("lists no attestations (no attestations_subject_digests object)");
+  const wanted = new Set(asked.map((d) => d.toLowerCase()));
+  const listed = [];
+  for (const [digest, list] of maps.flatMap((map) => Object.entries(map))) {
+    if (list === null) continue;
+    if (!Array.isArray(list)) throw fail3(`lists ${digest}'s attestations as neither a list nor null`);
+    if (list.length === 0) continue;
+    if (!wanted.has(digest.toLowerCase()))
+      throw fail3(`lists attestations under ${JSON.stringify(digest)}, which it was not asked for`);
+    listed.push([digest.toLowerCase(), list]);
   }
-  const listed = Object.entries(lists);
-  for (const [digest, list] of listed) {
-    if (list !== null && !Array.isArray(list)) throw fail3(`lists ${digest}'s attestations as neither a list nor null`);
-  }
+  const link2 = nextPage(response.headers.link, api, org);
+  const linked = link2 === void 0 ? void 0 : link2.searchParams.get("after") ?? "";
+  if (linked === "") throw fail3("links a next page without an after cursor");
   const info = page.page_info;
-  if (info === null || typeof info !== "object" || typeof info.has_next !== "boolean") {
-    throw fail3("does not say whether more pages follow (no page_info.has_next)");
-  }
-  if (!info.has_next) return { listed, next: void 0 };
-  if (typeof info.next !== "string" || info.next === "") {
+  if (info === void 0 || info === null) return { listed, next: linked };
+  if (!isMap(info) || typeof info.has_next !== "boolean") throw fail3("says no page_info.has_next in its page_info");
+  const next = info.next;
+  if (info.has_next && (typeof next !== "string" || next === "")) {
     throw fail3("says more pages follow but gives no cursor to them (page_info.next)");
   }
-  return { listed, next: info.next };
+  if (!info.has_next && next !== void 0 && next !== null && next !== "") {
+    throw fail3("says no more pages follow but gives a cursor to one (page_info.next)");
+  }
+  const paged = info.has_next ? next : void 0;
+  if (linked !== void 0 && linked !== paged)
+    throw fail3("pages on in its Link header otherwise than in its page_info");
+  return { listed, next: paged };
 }
 async function fetchForDigest(client, owner, repo, entries) {
   const { digest, scope } = entries;

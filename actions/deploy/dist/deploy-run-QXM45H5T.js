@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-RTLPUTSR.js";
+} from "./chunk-C7BDXR3V.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -68,7 +68,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-VMFDCXGO.js";
+} from "./chunk-HFUPWJOR.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-GEQ7CL26.js";
+} from "./chunk-S3TLOTUO.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MHL5MZOL.js";
+} from "./chunk-HJZ7YEUN.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-GLNGKFCX.js";
+} from "./chunk-BO4JFJNI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,

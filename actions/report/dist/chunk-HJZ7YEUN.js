@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-GLNGKFCX.js";
+} from "./chunk-BO4JFJNI.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

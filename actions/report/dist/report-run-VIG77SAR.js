@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MHL5MZOL.js";
+} from "./chunk-HJZ7YEUN.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-GLNGKFCX.js";
+} from "./chunk-BO4JFJNI.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";
