@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-GOBI3OQG.js";
+} from "./chunk-CE3FTWQY.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

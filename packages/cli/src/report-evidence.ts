@@ -73,7 +73,8 @@ export const REPORT_STORE_DIGESTS = 512;
  * into the ledger. A release's provenance, review and decision records name every artifact and are listed under each
  * digest (the store's reader keeps one string for them); written for each, a few large bundles naming many artifacts
  * were a copy per digest on the auditor's disk, and verified as many times (row 246). The ledger counts a signed event
- * once whatever carried it, so the report is the same.
+ * once whatever carried it, so the indicators are the same; its evidence counts read such a text once, not once per
+ * digest (no `duplicates` for it).
  */
 async function readStoreSlice(
   request: ReportEvidenceRequest,

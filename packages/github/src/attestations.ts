@@ -347,13 +347,14 @@ async function fetchInBulk(
 
 /**
  * A page of "List attestations by bulk subject digests", as far as it can be read: its digests' lists and the cursor
- * of the next page. GitHub's descriptions of the answer differ — its OpenAPI description maps each digest to a list
- * (or null) and pages by `page_info` in the body, its documentation's example lists the digests' maps in an array,
- * and the other lists of the store page by a Link header — so each is read, and where they say different things the
- * answer is refused. An answer that lists nothing, a list that is no list, entries under a digest nobody asked for, or
- * a page that says more follow but gives no cursor to them (or says none follow and gives one) is a store that could
- * not be read — never an end of the list, which would leave the later pages' entries (an earlier use of a
- * break-glass, a decision record) unread and unsaid.
+ * of the next page. GitHub describes the answer more than one way — its OpenAPI description maps each digest to a list
+ * (or null) with a `page_info` in the body, its documentation's example lists the digests' maps in an array, and the
+ * endpoint's own `after` is "a cursor, as given in the Link header" — so each is read, and where the Link header and
+ * `page_info` say different things the answer is refused. An answer that lists nothing, a list that is no list, an
+ * entry under a digest nobody asked for, or a page that says more follow but gives no cursor to them is a store that
+ * could not be read — never an end of the list, which would leave the later pages' entries (an earlier use of a
+ * break-glass, a decision record) unread and unsaid. A page that gives neither a Link to a next page nor a `page_info`
+ * saying one follows is the last, as GitHub's last page is.
  */
 function bulkPage(
   response: { data: unknown; headers: { link?: string } },
@@ -368,7 +369,7 @@ function bulkPage(
     value !== null && typeof value === 'object' && !Array.isArray(value);
   const lists = page.attestations_subject_digests as unknown;
   const maps = isMap(lists) ? [lists] : Array.isArray(lists) && lists.every(isMap) ? lists : undefined;
-  if (maps === undefined) throw fail('lists no attestations (no attestations_subject_digests object)');
+  if (maps === undefined) throw fail('lists no attestations (no attestations_subject_digests map of digests)');
   const wanted = new Set(asked.map((d) => d.toLowerCase()));
   const listed: [string, ListedAttestation[]][] = [];
   for (const [digest, list] of maps.flatMap((map) => Object.entries(map))) {
@@ -387,14 +388,12 @@ function bulkPage(
   if (linked === '') throw fail('links a next page without an after cursor');
   const info = page.page_info as unknown;
   if (info === undefined || info === null) return { listed, next: linked };
-  if (!isMap(info) || typeof info.has_next !== 'boolean') throw fail('says no page_info.has_next in its page_info');
+  if (!isMap(info) || typeof info.has_next !== 'boolean') throw fail('gives a page_info without has_next');
   const next = info.next;
   if (info.has_next && (typeof next !== 'string' || next === '')) {
     throw fail('says more pages follow but gives no cursor to them (page_info.next)');
   }
-  if (!info.has_next && next !== undefined && next !== null && next !== '') {
-    throw fail('says no more pages follow but gives a cursor to one (page_info.next)');
-  }
+  // `has_next: false` ends the list whatever `next` holds: a cursor service may give its end cursor on every page.
   const paged = info.has_next ? (next as string) : undefined;
   if (linked !== undefined && linked !== paged)
     throw fail('pages on in its Link header otherwise than in its page_info');
@@ -467,7 +466,16 @@ async function fetchForDigest(
 /** The Link header's next page, which must be on the API the client reads (the token is sent with it). */
 function nextPage(link: string | undefined, api: string, scope: string): URL | undefined {
   const next = /<([^<>]*)>\s*;\s*rel="next"/.exec(link ?? '')?.[1];
-  if (next === undefined) return undefined;
+  if (next === undefined) {
+    // A next page named otherwise than GitHub names it (`rel=next`, `rel="Next"`, another parameter first) would be
+    // read as the last page: the list cut short without a word.
+    if (/rel\s*=\s*"?[^";,]*\bnext\b/i.test((link ?? '').replace(/<[^<>]*>/g, ''))) {
+      throw new AttestationStoreError(
+        `${scope}: the attestation store's Link header names a next page it cannot be read from: ${link}`,
+      );
+    }
+    return undefined;
+  }
   const base = new URL(api);
   const url = URL.canParse(next) ? new URL(next) : undefined;
   if (url?.origin !== base.origin || !url.pathname.startsWith(base.pathname.replace(/\/*$/, '/'))) {

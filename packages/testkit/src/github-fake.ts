@@ -1465,7 +1465,8 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
   {
     // Many digests at once (`POST /orgs/{org}/attestations/bulk-list`, "List attestations by bulk subject digests"):
     // `attestations_subject_digests` maps each digest to its attestations (null when it has none), paged across all
-    // of them by an opaque cursor (`after`) in `page_info`.
+    // of them by an opaque cursor (`after`) given in `page_info` (the OpenAPI description) and in the Link header (the
+    // endpoint's `after` is "a cursor, as given in the Link header").
     method: 'POST',
     template: '/orgs/{org}/attestations/bulk-list',
     handle: (context) => {
@@ -1488,8 +1489,10 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
         byDigest[digest].push(json);
       }
       const cursor = (at: number): string => Buffer.from(String(at), 'utf8').toString('base64url');
+      const next = `${context.api}${context.path}?${new URLSearchParams({ per_page: String(perPage), after: cursor(end) })}`;
       return {
         status: 200,
+        ...(end < items.length && { headers: { link: `<${next}>; rel="next"` } }),
         body: {
           attestations_subject_digests: byDigest,
           page_info: {

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-HJZ7YEUN.js";
+} from "./chunk-SUWBISUU.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-BO4JFJNI.js";
+} from "./chunk-P3HQ62JM.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-BO4JFJNI.js";
+} from "./chunk-P3HQ62JM.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

@@ -16677,7 +16677,7 @@ function bulkPage(response, asked, api, org) {
   const isMap = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
   const lists = page.attestations_subject_digests;
   const maps = isMap(lists) ? [lists] : Array.isArray(lists) && lists.every(isMap) ? lists : void 0;
-  if (maps === void 0) throw fail3("lists no attestations (no attestations_subject_digests object)");
+  if (maps === void 0) throw fail3("lists no attestations (no attestations_subject_digests map of digests)");
   const wanted = new Set(asked.map((d) => d.toLowerCase()));
   const listed = [];
   for (const [digest, list] of maps.flatMap((map) => Object.entries(map))) {
@@ -16693,13 +16693,10 @@ function bulkPage(response, asked, api, org) {
   if (linked === "") throw fail3("links a next page without an after cursor");
   const info = page.page_info;
   if (info === void 0 || info === null) return { listed, next: linked };
-  if (!isMap(info) || typeof info.has_next !== "boolean") throw fail3("says no page_info.has_next in its page_info");
+  if (!isMap(info) || typeof info.has_next !== "boolean") throw fail3("gives a page_info without has_next");
   const next = info.next;
   if (info.has_next && (typeof next !== "string" || next === "")) {
     throw fail3("says more pages follow but gives no cursor to them (page_info.next)");
-  }
-  if (!info.has_next && next !== void 0 && next !== null && next !== "") {
-    throw fail3("says no more pages follow but gives a cursor to one (page_info.next)");
   }
   const paged = info.has_next ? next : void 0;
   if (linked !== void 0 && linked !== paged)
@@ -16753,7 +16750,14 @@ async function fetchForDigest(client, owner, repo, entries) {
 }
 function nextPage(link2, api, scope) {
   const next = /<([^<>]*)>\s*;\s*rel="next"/.exec(link2 ?? "")?.[1];
-  if (next === void 0) return void 0;
+  if (next === void 0) {
+    if (/rel\s*=\s*"?[^";,]*\bnext\b/i.test((link2 ?? "").replace(/<[^<>]*>/g, ""))) {
+      throw new AttestationStoreError(
+        `${scope}: the attestation store's Link header names a next page it cannot be read from: ${link2}`
+      );
+    }
+    return void 0;
+  }
   const base = new URL(api);
   const url = URL.canParse(next) ? new URL(next) : void 0;
   if (url?.origin !== base.origin || !url.pathname.startsWith(base.pathname.replace(/\/*$/, "/"))) {

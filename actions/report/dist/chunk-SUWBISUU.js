@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-BO4JFJNI.js";
+} from "./chunk-P3HQ62JM.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

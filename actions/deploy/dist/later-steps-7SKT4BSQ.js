@@ -49,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-HFUPWJOR.js";
+} from "./chunk-RU7EXE36.js";
 import {
   CodedError,
   OidcTokenError,

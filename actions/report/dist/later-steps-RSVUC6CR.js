@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-S3TLOTUO.js";
+} from "./chunk-W4P5NH6T.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-BO4JFJNI.js";
+} from "./chunk-P3HQ62JM.js";
 import {
   createGitHubClient,
   evaluateReview,
