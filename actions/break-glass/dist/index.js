@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-CE3FTWQY.js";
+} from "./chunk-UZRVQWFK.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-CE3FTWQY.js";
+} from "./chunk-UZRVQWFK.js";
 import {
   require_dist,
   require_dist2,
@@ -30737,14 +30737,18 @@ function accountOf2(user) {
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") return void 0;
   return { login: user.login, id: user.id, type: user.type ?? "User" };
 }
+function linkedUserOf(user) {
+  const account3 = accountOf2(user);
+  return account3?.type === "User" ? account3 : void 0;
+}
 function commitFactsOf(commit) {
   return {
     sha: commit.sha,
     parents: commit.parents.map((p) => p.sha),
     author: commit.commit.author,
     committer: commit.commit.committer,
-    authorAccount: accountOf2(commit.author),
-    committerAccount: accountOf2(commit.committer),
+    authorAccount: linkedUserOf(commit.author),
+    committerAccount: linkedUserOf(commit.committer),
     message: commit.commit.message
   };
 }

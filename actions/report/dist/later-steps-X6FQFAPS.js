@@ -543,14 +543,18 @@ function accountOf(user) {
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") return void 0;
   return { login: user.login, id: user.id, type: user.type ?? "User" };
 }
+function linkedUserOf(user) {
+  const account2 = accountOf(user);
+  return account2?.type === "User" ? account2 : void 0;
+}
 function commitFactsOf(commit) {
   return {
     sha: commit.sha,
     parents: commit.parents.map((p) => p.sha),
     author: commit.commit.author,
     committer: commit.commit.committer,
-    authorAccount: accountOf(commit.author),
-    committerAccount: accountOf(commit.committer),
+    authorAccount: linkedUserOf(commit.author),
+    committerAccount: linkedUserOf(commit.committer),
     message: commit.commit.message
   };
 }
