@@ -70,6 +70,24 @@ describe('a commit written under a bot’s noreply address', () => {
     }
   });
 
+  it('is no account’s through REST when the answer leaves out the account’s type (never a User by default)', async () => {
+    const { entries, request } = scenario();
+    const typeless = client(await serve(entries));
+    typeless.hook.after('request', (response, options) => {
+      if (!String(options.url).includes('/commits')) return;
+      const strip = (c: { author?: Record<string, unknown> | null; committer?: Record<string, unknown> | null }) => {
+        if (c.author) delete c.author.type;
+        if (c.committer) delete c.committer.type;
+      };
+      const data = response.data as unknown;
+      if (Array.isArray(data)) data.forEach(strip);
+      else if (data && typeof data === 'object' && 'sha' in data) strip(data as never);
+    });
+    const rest = await collectReviewEvidence(typeless, request);
+    expect(rest.commits[1]!.author.account).toBeUndefined();
+    expect(evaluateReview(rest, DEFAULT_REVIEW_RULES).verdict).toBe('fail');
+  });
+
   it('is refused when a spent GraphQL budget sends the sign stage to REST', async () => {
     const { entries, request } = scenario();
     const limited = await serve(entries);

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-UZRVQWFK.js";
+} from "./chunk-H7UVMFOY.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

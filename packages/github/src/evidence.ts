@@ -675,8 +675,8 @@ function accountOf(user: ApiAccount | Record<string, never>): GitHubAccount | un
  * (found by the review of GraphQL against REST).
  */
 function linkedUserOf(user: ApiAccount | Record<string, never>): GitHubAccount | undefined {
-  const account = accountOf(user);
-  return account?.type === 'User' ? account : undefined;
+  // A User as GitHub says it, never by default: an answer without the account's `type` links nobody.
+  return user?.type === 'User' ? accountOf(user) : undefined;
 }
 
 function commitFactsOf(commit: ApiCommit): CommitFacts {

@@ -27314,8 +27314,7 @@ function accountOf2(user) {
   return { login: user.login, id: user.id, type: user.type ?? "User" };
 }
 function linkedUserOf(user) {
-  const account3 = accountOf2(user);
-  return account3?.type === "User" ? account3 : void 0;
+  return user?.type === "User" ? accountOf2(user) : void 0;
 }
 function commitFactsOf(commit) {
   return {

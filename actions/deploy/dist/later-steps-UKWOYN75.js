@@ -538,8 +538,7 @@ function accountOf(user) {
   return { login: user.login, id: user.id, type: user.type ?? "User" };
 }
 function linkedUserOf(user) {
-  const account2 = accountOf(user);
-  return account2?.type === "User" ? account2 : void 0;
+  return user?.type === "User" ? accountOf(user) : void 0;
 }
 function commitFactsOf(commit) {
   return {
