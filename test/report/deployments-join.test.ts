@@ -86,6 +86,17 @@ describe('deployments are joined with decision records by run and environment', 
     );
     expect(forced.verdict).toBe('fail');
 
+    // A later status a writer posts (`error`, `failure`) does not unship it: the deployment once succeeded.
+    const statusAfter = deployment(99_001, refused.repository, refused.runId, 'production', at, refused.commit);
+    statusAfter.statuses.push({
+      state: 'error',
+      created_at: new Date(Date.parse(at) + 600_000).toISOString(),
+      log_url: '',
+    });
+    const relabelled = report(honest, [...github(), statusAfter], gaps);
+    expect(summary(relabelled).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
+    expect(relabelled.verdict).toBe('fail');
+
     // A decoy: a second gate job of the same run, in production, passes an old reviewed release (GitHub's
     // deployment does not say which artifact it shipped). The refused artifact is still one no record passed.
     const decoy = history.deploys.find(

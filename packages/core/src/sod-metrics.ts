@@ -645,10 +645,12 @@ function auditCompleteness(
         evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
         reason: `${named} has no decision record for ${deployment.environment} among the evidence`,
       });
-    } else if (key !== undefined && !refusedKeys.has(key) && outcomeOf(deployment) === 'success') {
+    } else if (key !== undefined && !refusedKeys.has(key) && deployment.statuses.some((s) => s.state === 'success')) {
       // The gate refused an artifact, and the run deployed to the environment anyway (a job after the gate's, `if:
       // always()`, an admin's bypass). Another gate job of the same run passing other artifacts (an old release, as a
-      // decoy) does not cover it: a GitHub deployment does not say which artifact it shipped.
+      // decoy) does not cover it: a GitHub deployment does not say which artifact it shipped. A deployment that once
+      // succeeded shipped, whatever status came after: a writer may post an `error` after GitHub's `success` (found
+      // by the review of the report).
       const passed = new Set(records.filter((r) => r.result === 'PASSED').flatMap((r) => r.artifacts));
       const refused = records.filter((r) => r.result === 'FAILED' && r.artifacts.some((a) => !passed.has(a)));
       if (refused.length > 0) {

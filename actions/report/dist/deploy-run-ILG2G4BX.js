@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-W4P5NH6T.js";
+} from "./chunk-LQUIPL5I.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-SUWBISUU.js";
+} from "./chunk-ZEOVQSCO.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-P3HQ62JM.js";
+} from "./chunk-OJFG34NJ.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-SUWBISUU.js";
+} from "./chunk-ZEOVQSCO.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-P3HQ62JM.js";
+} from "./chunk-OJFG34NJ.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";

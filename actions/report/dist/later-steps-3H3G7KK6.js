@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-W4P5NH6T.js";
+} from "./chunk-LQUIPL5I.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-P3HQ62JM.js";
+} from "./chunk-OJFG34NJ.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -9789,7 +9789,7 @@ function auditCompleteness(ledger, within, deployments) {
         evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
         reason: `${named} has no decision record for ${deployment.environment} among the evidence`
       });
-    } else if (key !== void 0 && !refusedKeys.has(key) && outcomeOf(deployment) === "success") {
+    } else if (key !== void 0 && !refusedKeys.has(key) && deployment.statuses.some((s) => s.state === "success")) {
       const passed = new Set(records.filter((r) => r.result === "PASSED").flatMap((r) => r.artifacts));
       const refused = records.filter((r) => r.result === "FAILED" && r.artifacts.some((a) => !passed.has(a)));
       if (refused.length > 0) {

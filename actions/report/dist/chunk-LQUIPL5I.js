@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-P3HQ62JM.js";
+} from "./chunk-OJFG34NJ.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

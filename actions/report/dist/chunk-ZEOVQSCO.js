@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-P3HQ62JM.js";
+} from "./chunk-OJFG34NJ.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
