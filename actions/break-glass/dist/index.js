@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-H7UVMFOY.js";
+} from "./chunk-VIIW2QH3.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

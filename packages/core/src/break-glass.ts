@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import breakGlassSchema from './break-glass-predicate.schema.json' with { type: 'json' };
-import { isBotAccount } from './deploy-approval';
+import { isBotAccount, namesEnvironment } from './deploy-approval';
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type Statement, type Subject } from './intoto';
 import type { GitHubAccount } from './model';
 import validateBreakGlass from './validators/break-glass-predicate.validate.js';
@@ -237,7 +237,8 @@ export function breakGlassProblems(
   }
   if (now < notBefore) problems.push(`it is not valid before ${predicate.notBefore}`);
   if (now > expires) problems.push(`it expired at ${predicate.expires}`);
-  if (context.environment !== undefined && context.environment !== predicate.environment) {
+  // One GitHub environment whatever the case it is spelt in (`Production`, `production`), as its uses are counted.
+  if (context.environment !== undefined && !namesEnvironment([predicate.environment], context.environment)) {
     problems.push(`it is for the environment ${predicate.environment}, not ${context.environment}`);
   }
   const overreach = predicate.waives.filter((id) => !(WAIVABLE_CHECKS as readonly string[]).includes(id));

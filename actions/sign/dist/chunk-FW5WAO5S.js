@@ -20587,7 +20587,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-RFERTT7L.js");
+  const { signUnderPolicy } = await import("./later-steps-K4BSY4AP.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

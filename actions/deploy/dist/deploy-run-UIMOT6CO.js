@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-A3SBGX32.js";
+} from "./chunk-GZSN6HZ2.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -68,7 +68,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-RU7EXE36.js";
+} from "./chunk-CWICUEIV.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-OJFG34NJ.js";
+} from "./chunk-33UGDDCL.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

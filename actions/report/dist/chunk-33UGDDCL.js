@@ -5902,7 +5902,7 @@ function breakGlassProblems(predicate, rules, context) {
   }
   if (now < notBefore) problems.push(`it is not valid before ${predicate.notBefore}`);
   if (now > expires) problems.push(`it expired at ${predicate.expires}`);
-  if (context.environment !== void 0 && context.environment !== predicate.environment) {
+  if (context.environment !== void 0 && !namesEnvironment([predicate.environment], context.environment)) {
     problems.push(`it is for the environment ${predicate.environment}, not ${context.environment}`);
   }
   const overreach = predicate.waives.filter((id) => !WAIVABLE_CHECKS.includes(id));

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-OJFG34NJ.js";
+} from "./chunk-33UGDDCL.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

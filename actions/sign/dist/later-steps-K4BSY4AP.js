@@ -48,7 +48,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-BFIYL7MT.js";
+} from "./chunk-FW5WAO5S.js";
 import {
   require_dist,
   require_dist2,
@@ -3247,6 +3247,13 @@ import { createHash } from "node:crypto";
 
 // packages/core/src/deploy-approval.ts
 var isBotAccount = isBot;
+function namesEnvironment(environments, environment) {
+  const wanted = environmentKey(environment);
+  return environments.some((name) => environmentKey(name) === wanted);
+}
+function environmentKey(name) {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
 
 // packages/core/src/validators/break-glass-predicate.validate.js
 var break_glass_predicate_validate_default = validate20;
@@ -4411,7 +4418,7 @@ function breakGlassProblems(predicate, rules, context) {
   }
   if (now < notBefore) problems.push(`it is not valid before ${predicate.notBefore}`);
   if (now > expires) problems.push(`it expired at ${predicate.expires}`);
-  if (context.environment !== void 0 && context.environment !== predicate.environment) {
+  if (context.environment !== void 0 && !namesEnvironment([predicate.environment], context.environment)) {
     problems.push(`it is for the environment ${predicate.environment}, not ${context.environment}`);
   }
   const overreach = predicate.waives.filter((id) => !WAIVABLE_CHECKS.includes(id));

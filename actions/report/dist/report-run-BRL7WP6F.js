@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ZEOVQSCO.js";
+} from "./chunk-MGGYHWLE.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-OJFG34NJ.js";
+} from "./chunk-33UGDDCL.js";
 import {
   createGitHubClient
 } from "./chunk-HOXTUZNF.js";
