@@ -206,6 +206,8 @@ describe('one break-glass run, one approval', () => {
     expect(first.run.exitCode, first.run.log).toBe(0);
     expect(first.run.outputs.verified).toBe('true');
     expect(check(first.report, 'break-glass').reason).toMatch(/^BREAK-GLASS USED: /);
+    // The pass holds until the break-glass expires, for the job that ships to check (row 253).
+    expect(first.run.outputs['valid-until']).toBe(first.report.artifacts[0]!.breakGlass!.expires);
     expect(first.report.artifacts[0]!.breakGlass!.run).toMatch(/^https:\/\/github\.com\/actions\/runs\/[0-9]+$/);
 
     // The same break-glass again is refused…
@@ -218,6 +220,7 @@ describe('one break-glass run, one approval', () => {
     expect(second.run.exitCode).not.toBe(0);
     expect(second.report.verdict).toBe('fail');
     expect(second.run.outputs.verified).not.toBe('true');
+    expect(second.run.outputs['valid-until']).toBeUndefined();
     expect(check(second.report, 'break-glass').reason).toContain(
       'a break-glass is used once, and once for its whole run (one approval released every job of the run)',
     );

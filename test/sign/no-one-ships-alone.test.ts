@@ -729,6 +729,11 @@ describe('a review attestation that records one person alone is refused by the d
       .update(readFileSync(join(workspace, ARTIFACT)))
       .digest('hex');
     expect(accepted.action.outputs.digests).toBe(`${hex}  app.tar.gz`);
+    // And until when it passes, for that job to check before it ships (row 253): the report's, a time to come.
+    const validUntil = accepted.actionReport!.validUntil!;
+    expect(accepted.action.outputs['valid-until']).toBe(validUntil);
+    expect(accepted.cliReport!.validUntil).toBe(validUntil);
+    expect(Date.parse(validUntil)).toBeGreaterThan(Date.now());
   }, 120_000);
 
   /** The honest provenance and signature, with a review attestation saying `edit`, signed by the sign identity. */

@@ -70,6 +70,8 @@ try {
   } else if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
   // What passed, for a later job that downloads it again to check it ships the same bytes (sha256sum --check).
   if (passed) setOutput('digests', passedChecksums(report));
+  // Until when that evidence passes (max-age, a break-glass's expiry): the later job checks it before it ships.
+  if (passed && report.validUntil) setOutput('valid-until', report.validUntil);
   // Last: `verified` is written once, after everything else the step does has succeeded.
   setOutput('verified', String(passed));
 } catch (error) {

@@ -121,6 +121,11 @@ export interface ArtifactReport {
   verdict: Verdict;
   /** Every deploy check, in DEPLOY_CHECK_IDS order. */
   checks: Check[];
+  /**
+   * When it passed: until when its evidence passes what depends on the time judged — each bundle's oldest verified
+   * signing time plus deploy.max-age, and a used break-glass's expiry, the earliest of them.
+   */
+  validUntil?: string;
   chain: ArtifactChain;
   evidence: EvidenceUsed[];
   /** The review rules re-run under the policy on the attested evidence, when a review attestation was found. */
@@ -192,6 +197,11 @@ export interface DeployReport {
   evaluatedAt: string;
   /** When the evidence was judged as of another time (`twokey verify --at`): freshness is measured from it. */
   asOf?: string;
+  /**
+   * When the verdict is pass: the earliest of the artifacts' validUntil — after it, the same evidence no longer passes
+   * (a job that ships what passed checks it first).
+   */
+  validUntil?: string;
   /** The policy file (relative to the working directory) and the sha256 of its bytes. */
   policy: {
     source: string;

@@ -125,11 +125,14 @@ export function evaluateDeploy(input: DeployEvaluationInput): DeployReport {
   const context = deployContext(input);
   const evidenceOf = evidenceIndex(input.bundles, input.artifacts);
   const artifacts = input.artifacts.map((artifact) => evaluateArtifact(artifact, evidenceOf(artifact), context));
+  const verdict = artifacts.every((a) => a.verdict === 'pass') ? 'pass' : 'fail';
+  const until = verdict === 'pass' ? earliest(artifacts.map((a) => a.validUntil)) : undefined;
   const report: DeployReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: artifacts.every((a) => a.verdict === 'pass') ? 'pass' : 'fail',
+    verdict,
     evaluatedAt: input.now.toISOString(),
     ...(input.at && { asOf: input.at.toISOString() }),
+    ...(until !== undefined && { validUntil: until }),
     policy: {
       source: input.policy.source,
       digest: input.policy.digest,
@@ -155,12 +158,16 @@ export function evaluateArtifact(
   // The chain whose checks pass most is the one reported, its checks as scored: an extra bundle never vetoes.
   const { chain, judged, cut } = mostPassing(evidence, context);
   const checks = cut === undefined ? judged.checks : withCut(judged.checks, cut);
+  const verdict = checks.every(checkPasses) ? 'pass' : 'fail';
+  const used = [...evidenceUsed(chain), ...extraEvidence(judged)];
+  const until = verdict === 'pass' ? passesUntil(used, judged, context) : undefined;
   return {
     artifact: { ...(artifact.name !== undefined && { name: artifact.name }), digest: formatDigest(artifact.digest) },
-    verdict: checks.every(checkPasses) ? 'pass' : 'fail',
+    verdict,
     checks,
+    ...(until !== undefined && { validUntil: until }),
     chain: chainOfCustody(chain, judged.breakGlass?.report),
-    evidence: [...evidenceUsed(chain), ...extraEvidence(judged)],
+    evidence: used,
     ...(chain.review && { review: chain.review.result }),
     ...(judged.breakGlass && { breakGlass: judged.breakGlass.report }),
     ...decisionsAbout(artifact, bundles, context),
@@ -172,6 +179,39 @@ export function evaluateArtifact(
       },
     }),
   };
+}
+
+/**
+ * Until when a passing artifact's evidence passes what depends on the time it is judged at: each bundle's oldest
+ * verified signing time plus max-age (`fresh`, and an attested deploy approval), and a used break-glass's expiry. What
+ * the gate passed is shipped by a later job, which GitHub may start much later — its environment's reviewers have 30
+ * days, and "Re-run failed jobs" runs it again with the gate's outputs of the first attempt — so that job checks this
+ * before it ships (workflows/release.yml; threat model, row 253). Undefined when nothing bounds it (no evidence).
+ */
+function passesUntil(
+  evidence: readonly EvidenceUsed[],
+  judged: ChainJudgement,
+  context: DeployContext,
+): string | undefined {
+  const maxAgeMs = context.policy.deploy.maxAgeSeconds * 1000;
+  const bounds = evidence.flatMap((e) =>
+    e.signedAt.length === 0 ? [] : [isoTimeBefore10000(Math.min(...e.signedAt.map(Date.parse)) + maxAgeMs)],
+  );
+  if (judged.breakGlass) bounds.push(isoTimeBefore10000(Date.parse(judged.breakGlass.used.predicate.expires)));
+  return earliest(bounds);
+}
+
+/** The last instant a report's times can name (`YYYY-…Z`): a max-age of millennia bounds nothing sooner. */
+const LAST_REPORT_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+function isoTimeBefore10000(ms: number): string {
+  return new Date(Math.min(ms, LAST_REPORT_TIME)).toISOString();
+}
+
+/** The earliest of ISO 8601 UTC times (toISOString's: they sort as text); undefined when one is missing or none. */
+function earliest(times: readonly (string | undefined)[]): string | undefined {
+  if (times.length === 0 || times.some((t) => t === undefined)) return undefined;
+  return (times as string[]).toSorted()[0];
 }
 
 /**

@@ -15,10 +15,10 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-WRQPL7CE.js";
+} from "./chunk-5NETFDUS.js";
 import {
   resolveSigningEndpoints
-} from "./chunk-YD4V7WLO.js";
+} from "./chunk-FM3JUTVQ.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-33UGDDCL.js";
+} from "./chunk-B5KTJBWI.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -58,11 +58,11 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-HOXTUZNF.js";
+} from "./chunk-TLCA4AKS.js";
 import {
   CodedError,
   renderSummary
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-33UGDDCL.js";
+} from "./chunk-B5KTJBWI.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -49,14 +49,14 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CWICUEIV.js";
+} from "./chunk-LXSVARI7.js";
 import {
   CodedError,
   OidcTokenError,
   createGitHubClient,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-UJO5NI4A.js";
+} from "./chunk-7IQZNZP4.js";
 import "./chunk-CGMKVA5F.js";
 import "./chunk-ISUIN3VA.js";
 

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   describeError,
   withoutWorkflowCommands
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 
 // packages/sigstore/src/endpoints.ts
 async function resolveSigningEndpoints(source) {

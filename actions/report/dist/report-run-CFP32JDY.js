@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-AUTP7HHH.js";
+} from "./chunk-GTR4MFYB.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MGGYHWLE.js";
+} from "./chunk-M7YZMO6P.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,11 +20,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-33UGDDCL.js";
+} from "./chunk-B5KTJBWI.js";
 import {
   createGitHubClient
-} from "./chunk-HOXTUZNF.js";
-import "./chunk-GCKGZLNZ.js";
+} from "./chunk-TLCA4AKS.js";
+import "./chunk-KM27TQ7L.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 

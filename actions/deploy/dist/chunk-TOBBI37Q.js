@@ -8,7 +8,7 @@ import {
   createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-UJO5NI4A.js";
+} from "./chunk-7IQZNZP4.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-UIMOT6CO.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-XHKFBN6T.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-AI6UAWFW.js";
+} from "./chunk-CPEGXNHG.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -13,15 +13,15 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-WRQPL7CE.js";
+} from "./chunk-5NETFDUS.js";
 import {
   resolveSigningEndpoints
-} from "./chunk-YD4V7WLO.js";
+} from "./chunk-FM3JUTVQ.js";
 import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MGGYHWLE.js";
+} from "./chunk-M7YZMO6P.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-33UGDDCL.js";
+} from "./chunk-B5KTJBWI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -72,7 +72,7 @@ import {
   sameRepositoryUri,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-HOXTUZNF.js";
+} from "./chunk-TLCA4AKS.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -81,7 +81,7 @@ import {
   deployReportProblems,
   describeError,
   rejectionCauses
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 import "./chunk-NHWHUFJX.js";
 import {
   __toESM
@@ -1433,11 +1433,14 @@ function evaluateDeploy(input) {
   const context = deployContext(input);
   const evidenceOf = evidenceIndex(input.bundles, input.artifacts);
   const artifacts = input.artifacts.map((artifact) => evaluateArtifact(artifact, evidenceOf(artifact), context));
+  const verdict = artifacts.every((a) => a.verdict === "pass") ? "pass" : "fail";
+  const until = verdict === "pass" ? earliest(artifacts.map((a) => a.validUntil)) : void 0;
   const report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: artifacts.every((a) => a.verdict === "pass") ? "pass" : "fail",
+    verdict,
     evaluatedAt: input.now.toISOString(),
     ...input.at && { asOf: input.at.toISOString() },
+    ...until !== void 0 && { validUntil: until },
     policy: {
       source: input.policy.source,
       digest: input.policy.digest,
@@ -1454,12 +1457,16 @@ function evaluateArtifact(artifact, bundles, context) {
   const evidence = judgeEvidence(artifact, bundles, context);
   const { chain, judged, cut } = mostPassing(evidence, context);
   const checks = cut === void 0 ? judged.checks : withCut(judged.checks, cut);
+  const verdict = checks.every(checkPasses) ? "pass" : "fail";
+  const used = [...evidenceUsed(chain), ...extraEvidence(judged)];
+  const until = verdict === "pass" ? passesUntil(used, judged, context) : void 0;
   return {
     artifact: { ...artifact.name !== void 0 && { name: artifact.name }, digest: formatDigest(artifact.digest) },
-    verdict: checks.every(checkPasses) ? "pass" : "fail",
+    verdict,
     checks,
+    ...until !== void 0 && { validUntil: until },
     chain: chainOfCustody(chain, judged.breakGlass?.report),
-    evidence: [...evidenceUsed(chain), ...extraEvidence(judged)],
+    evidence: used,
     ...chain.review && { review: chain.review.result },
     ...judged.breakGlass && { breakGlass: judged.breakGlass.report },
     ...decisionsAbout(artifact, bundles, context),
@@ -1471,6 +1478,22 @@ function evaluateArtifact(artifact, bundles, context) {
       }
     }
   };
+}
+function passesUntil(evidence, judged, context) {
+  const maxAgeMs = context.policy.deploy.maxAgeSeconds * 1e3;
+  const bounds = evidence.flatMap(
+    (e) => e.signedAt.length === 0 ? [] : [isoTimeBefore10000(Math.min(...e.signedAt.map(Date.parse)) + maxAgeMs)]
+  );
+  if (judged.breakGlass) bounds.push(isoTimeBefore10000(Date.parse(judged.breakGlass.used.predicate.expires)));
+  return earliest(bounds);
+}
+var LAST_REPORT_TIME = Date.parse("9999-12-31T23:59:59.999Z");
+function isoTimeBefore10000(ms) {
+  return new Date(Math.min(ms, LAST_REPORT_TIME)).toISOString();
+}
+function earliest(times) {
+  if (times.length === 0 || times.some((t) => t === void 0)) return void 0;
+  return times.toSorted()[0];
 }
 function mostPassing(evidence, context) {
   let best;

@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-YD4V7WLO.js";
+} from "./chunk-FM3JUTVQ.js";
 import {
   CodedError
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

@@ -15,10 +15,10 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-HOXTUZNF.js";
+} from "./chunk-TLCA4AKS.js";
 import {
   CodedError
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 import {
   require_dist,
   require_dist2,

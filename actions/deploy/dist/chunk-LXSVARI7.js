@@ -6,7 +6,7 @@ import {
   createGitHubClient,
   describeError,
   logUntrusted
-} from "./chunk-UJO5NI4A.js";
+} from "./chunk-7IQZNZP4.js";
 import {
   require_dist,
   require_dist2,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-GZSN6HZ2.js";
+} from "./chunk-TOBBI37Q.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -68,7 +68,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-CWICUEIV.js";
+} from "./chunk-LXSVARI7.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -79,7 +79,7 @@ import {
   describeError,
   rejectionCauses,
   resolveSigningEndpoints
-} from "./chunk-UJO5NI4A.js";
+} from "./chunk-7IQZNZP4.js";
 import {
   require_dist as require_dist2
 } from "./chunk-CGMKVA5F.js";
@@ -1778,11 +1778,14 @@ function evaluateDeploy(input) {
   const context = deployContext(input);
   const evidenceOf = evidenceIndex(input.bundles, input.artifacts);
   const artifacts = input.artifacts.map((artifact) => evaluateArtifact(artifact, evidenceOf(artifact), context));
+  const verdict = artifacts.every((a) => a.verdict === "pass") ? "pass" : "fail";
+  const until = verdict === "pass" ? earliest(artifacts.map((a) => a.validUntil)) : void 0;
   const report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: artifacts.every((a) => a.verdict === "pass") ? "pass" : "fail",
+    verdict,
     evaluatedAt: input.now.toISOString(),
     ...input.at && { asOf: input.at.toISOString() },
+    ...until !== void 0 && { validUntil: until },
     policy: {
       source: input.policy.source,
       digest: input.policy.digest,
@@ -1799,12 +1802,16 @@ function evaluateArtifact(artifact, bundles, context) {
   const evidence = judgeEvidence(artifact, bundles, context);
   const { chain, judged, cut } = mostPassing(evidence, context);
   const checks = cut === void 0 ? judged.checks : withCut(judged.checks, cut);
+  const verdict = checks.every(checkPasses) ? "pass" : "fail";
+  const used = [...evidenceUsed(chain), ...extraEvidence(judged)];
+  const until = verdict === "pass" ? passesUntil(used, judged, context) : void 0;
   return {
     artifact: { ...artifact.name !== void 0 && { name: artifact.name }, digest: formatDigest(artifact.digest) },
-    verdict: checks.every(checkPasses) ? "pass" : "fail",
+    verdict,
     checks,
+    ...until !== void 0 && { validUntil: until },
     chain: chainOfCustody(chain, judged.breakGlass?.report),
-    evidence: [...evidenceUsed(chain), ...extraEvidence(judged)],
+    evidence: used,
     ...chain.review && { review: chain.review.result },
     ...judged.breakGlass && { breakGlass: judged.breakGlass.report },
     ...decisionsAbout(artifact, bundles, context),
@@ -1816,6 +1823,22 @@ function evaluateArtifact(artifact, bundles, context) {
       }
     }
   };
+}
+function passesUntil(evidence, judged, context) {
+  const maxAgeMs = context.policy.deploy.maxAgeSeconds * 1e3;
+  const bounds = evidence.flatMap(
+    (e) => e.signedAt.length === 0 ? [] : [isoTimeBefore10000(Math.min(...e.signedAt.map(Date.parse)) + maxAgeMs)]
+  );
+  if (judged.breakGlass) bounds.push(isoTimeBefore10000(Date.parse(judged.breakGlass.used.predicate.expires)));
+  return earliest(bounds);
+}
+var LAST_REPORT_TIME = Date.parse("9999-12-31T23:59:59.999Z");
+function isoTimeBefore10000(ms) {
+  return new Date(Math.min(ms, LAST_REPORT_TIME)).toISOString();
+}
+function earliest(times) {
+  if (times.length === 0 || times.some((t) => t === void 0)) return void 0;
+  return times.toSorted()[0];
 }
 function mostPassing(evidence, context) {
   let best;

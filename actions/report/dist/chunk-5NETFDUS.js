@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-YD4V7WLO.js";
+} from "./chunk-FM3JUTVQ.js";
 import {
   SigningError,
   SigstoreInputError,
@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-33UGDDCL.js";
+} from "./chunk-B5KTJBWI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -24,11 +24,11 @@ import {
   parseStatement,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-HOXTUZNF.js";
+} from "./chunk-TLCA4AKS.js";
 import {
   CodedError,
   describeError
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-GCKGZLNZ.js";
+} from "./chunk-KM27TQ7L.js";
 import {
   __commonJS,
   __export,
