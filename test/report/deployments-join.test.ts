@@ -129,6 +129,41 @@ describe('deployments are joined with decision records by run and environment', 
     expect(hidden.verdict).toBe('fail');
   });
 
+  it('a refused deploy forced through by a later job that then fails: the run ran a job in production beyond its gate', () => {
+    // Found by the review of the fix above: the forced job ships, then fails (`./deploy.sh artifacts/*`, then `exit 1`),
+    // so GitHub ends its deployment in failure, as it ends the refused gate's — no status is ever success.
+    const refused = history.deploys.find((d) => d.result === 'FAILED' && d.recorded)!;
+    const at = new Date(Date.parse(refused.at) + 5 * 60_000).toISOString();
+    const shippedThenFailed = (id: number, states: string[]) => {
+      const made = deployment(id, refused.repository, refused.runId, 'production', at, refused.commit);
+      const log = made.statuses[0]!.log_url;
+      made.statuses = states.map((state, i) => ({
+        state,
+        created_at: new Date(Date.parse(at) + i * 60_000).toISOString(),
+        log_url: log,
+      }));
+      return made;
+    };
+    const forced = report(honest, [...github(), shippedThenFailed(99_003, ['in_progress', 'failure'])], gaps);
+    expect(summary(forced).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
+    expect(forced.indicators.M6.items).toContainEqual(
+      expect.objectContaining({
+        kind: 'deployment-refused-by-record',
+        reason: expect.stringContaining(
+          `run ${refused.runId}) is one of 2 jobs of that run that ran in production, more than the 1 gate that recorded a decision there, but a decision record of that run for production refused sha256:`,
+        ),
+      }),
+    );
+    expect(forced.verdict).toBe('fail');
+    // Cancelled after the deploy step: the same.
+    const cancelled = report(honest, [...github(), shippedThenFailed(99_003, ['in_progress', 'error'])], gaps);
+    expect(summary(cancelled).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
+
+    // A later job whose environment's reviewers rejected it never ran (no in_progress): nothing shipped.
+    const rejected = report(honest, [...github(), shippedThenFailed(99_003, ['waiting', 'failure'])], gaps);
+    expect(summary(rejected)).toEqual(summary(baseline));
+  });
+
   it('a break-glass deploy whose own files are gone, behind a staging gate of the same run: its production deployment has no record', () => {
     const thresholds = 'report:\n  max-unapproved-rate: 0.1\n  max-audit-gaps: 1\n';
     const glassDeploy = history.deploys.find((d) => d.breakGlass === 0)!;

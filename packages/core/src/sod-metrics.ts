@@ -605,6 +605,18 @@ function privilegedApprovers(reviews: readonly ReviewFact[], people: People): Pr
 
 // ── M6 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
+/** `GitHub deployment ID to ENV (CREATED_AT, run RUN)`, or what its statuses say of its run instead. */
+function deploymentNamed(d: DeploymentRecord): string {
+  const run = d.runId
+    ? `, run ${d.runId}`
+    : d.runsNamed
+      ? `, its statuses name several runs: ${d.runsNamed.join(', ')}`
+      : d.environmentsNamed
+        ? `, moved between environments by its statuses: ${d.environmentsNamed.join(', ')}`
+        : ', no run named';
+  return `GitHub deployment ${d.id} to ${d.environment} (${d.createdAt}${run})`;
+}
+
 function auditCompleteness(
   ledger: EvidenceLedger,
   within: (time: string) => boolean,
@@ -619,7 +631,6 @@ function auditCompleteness(
     const key = runEnvironment(d.runId, d.environment);
     recorded.set(key, [...(recorded.get(key) ?? []), d]);
   }
-  const refusedKeys = new Set<string>();
   // A deploy run that signed its approval but left no decision record for that environment.
   const flagged = new Set<string>();
   for (const approval of ledger.deployApprovals) {
@@ -633,38 +644,56 @@ function auditCompleteness(
       reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run for ${approval.environment} is among the evidence`,
     });
   }
+  // Each run's deployments to each environment that some record of that run and environment covers.
+  const covered = new Map<string, DeploymentRecord[]>();
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === undefined ? undefined : runEnvironment(deployment.runId, deployment.environment);
-    const records = key === undefined ? undefined : recorded.get(key);
-    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(', ')}` : deployment.environmentsNamed ? `, moved between environments by its statuses: ${deployment.environmentsNamed.join(', ')}` : ', no run named'})`;
-    if (records === undefined) {
-      // A run already named (its approval without a record) is one gap, not two.
-      if (key !== undefined && flagged.has(key)) continue;
-      items.push({
-        kind: 'deployment-without-record',
-        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-        reason: `${named} has no decision record for ${deployment.environment} among the evidence`,
-      });
-    } else if (key !== undefined && !refusedKeys.has(key) && deployment.statuses.some((s) => s.state === 'success')) {
-      // The gate refused an artifact, and the run deployed to the environment anyway (a job after the gate's, `if:
-      // always()`, an admin's bypass). Another gate job of the same run passing other artifacts (an old release, as a
-      // decoy) does not cover it: a GitHub deployment does not say which artifact it shipped. A deployment that once
-      // succeeded shipped, whatever status came after: a writer may post an `error` after GitHub's `success` (found
-      // by the review of the report).
-      const passed = new Set(records.filter((r) => r.result === 'PASSED').flatMap((r) => r.artifacts));
-      const refused = records.filter((r) => r.result === 'FAILED' && r.artifacts.some((a) => !passed.has(a)));
-      if (refused.length > 0) {
-        refusedKeys.add(key);
-        items.push({
-          kind: 'deployment-refused-by-record',
-          evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-          reason: `${named} succeeded, but a decision record of that run for ${deployment.environment} refused ${refused
-            .flatMap((r) => r.artifacts.filter((a) => !passed.has(a)))
-            .map((a) => `sha256:${a}`)
-            .join(', ')}, which no record of the run for ${deployment.environment} passed`,
-        });
-      }
+    if (key !== undefined && recorded.has(key)) {
+      covered.set(key, [...(covered.get(key) ?? []), deployment]);
+      continue;
     }
+    // A run already named (its approval without a record) is one gap, not two.
+    if (key !== undefined && flagged.has(key)) continue;
+    items.push({
+      kind: 'deployment-without-record',
+      evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+      reason: `${deploymentNamed(deployment)} has no decision record for ${deployment.environment} among the evidence`,
+    });
+  }
+  for (const [key, runDeployments] of covered) {
+    // The gate refused an artifact, and the run deployed to the environment anyway (a job after the gate's, `if:
+    // always()`, an admin's bypass). Another gate job of the same run passing other artifacts (an old release, as a
+    // decoy) does not cover it: a GitHub deployment does not say which artifact it shipped.
+    const records = recorded.get(key)!;
+    const passed = new Set(records.filter((r) => r.result === 'PASSED').flatMap((r) => r.artifacts));
+    const refused = records
+      .filter((r) => r.result === 'FAILED')
+      .flatMap((r) => r.artifacts.filter((a) => !passed.has(a)));
+    if (refused.length === 0) continue;
+    // A deployment that once succeeded shipped, whatever status came after: a writer may post an `error` after
+    // GitHub's `success` (found by the review of the report). And a job that ships and then fails (`./deploy.sh`, then
+    // `exit 1`, or cancelled) never succeeds: then more jobs of the run ran in the environment (GitHub says
+    // in_progress when a job starts, after its environment's approval) than gates recorded a decision there — a job
+    // that was no gate ran there (found by the review of that fix). A gate's own job and a later one read alike: the
+    // latest to start is named.
+    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === 'in_progress'));
+    const succeeded = runDeployments.find((d) => d.statuses.some((s) => s.state === 'success'));
+    const latest = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1);
+    const shipped = succeeded ?? (ran.length > records.length ? latest : undefined);
+    if (!shipped) continue;
+    const environment = shipped.environment;
+    const how = succeeded
+      ? 'succeeded'
+      : `is one of ${ran.length} jobs of that run that ran in ${environment}, more than the ${records.length} gate${records.length === 1 ? '' : 's'} that recorded a decision there`;
+    items.push({
+      kind: 'deployment-refused-by-record',
+      evidence: { source: shipped.url ?? `deployment ${shipped.id}` },
+      reason: `${deploymentNamed(shipped)} ${how}, but a decision record of that run for ${environment} refused ${[
+        ...new Set(refused),
+      ]
+        .map((a) => `sha256:${a}`)
+        .join(', ')}, which no record of the run for ${environment} passed`,
+    });
   }
   // What a decision record rests on, by the sha256 of its bytes.
   const verified = ledger.verifiedDigests;

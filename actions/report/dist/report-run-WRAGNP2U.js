@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-M7YZMO6P.js";
+} from "./chunk-R4CBTGYD.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-B5KTJBWI.js";
+} from "./chunk-YP7PV7G4.js";
 import {
   createGitHubClient
 } from "./chunk-TLCA4AKS.js";

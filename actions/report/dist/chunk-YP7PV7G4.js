@@ -9757,6 +9757,10 @@ function privilegedApprovers(reviews, people) {
     })).sort((a, b) => b.approvals - a.approvals || compare(a.login, b.login))
   };
 }
+function deploymentNamed(d) {
+  const run = d.runId ? `, run ${d.runId}` : d.runsNamed ? `, its statuses name several runs: ${d.runsNamed.join(", ")}` : d.environmentsNamed ? `, moved between environments by its statuses: ${d.environmentsNamed.join(", ")}` : ", no run named";
+  return `GitHub deployment ${d.id} to ${d.environment} (${d.createdAt}${run})`;
+}
 function auditCompleteness(ledger, within, deployments) {
   const items = [...ledger.findings];
   const recorded = /* @__PURE__ */ new Map();
@@ -9765,7 +9769,6 @@ function auditCompleteness(ledger, within, deployments) {
     const key = runEnvironment(d.runId, d.environment);
     recorded.set(key, [...recorded.get(key) ?? [], d]);
   }
-  const refusedKeys = /* @__PURE__ */ new Set();
   const flagged = /* @__PURE__ */ new Set();
   for (const approval of ledger.deployApprovals) {
     if (!within(approval.readAt) || approval.runId === void 0) continue;
@@ -9778,29 +9781,39 @@ function auditCompleteness(ledger, within, deployments) {
       reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run for ${approval.environment} is among the evidence`
     });
   }
+  const covered = /* @__PURE__ */ new Map();
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === void 0 ? void 0 : runEnvironment(deployment.runId, deployment.environment);
-    const records = key === void 0 ? void 0 : recorded.get(key);
-    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(", ")}` : deployment.environmentsNamed ? `, moved between environments by its statuses: ${deployment.environmentsNamed.join(", ")}` : ", no run named"})`;
-    if (records === void 0) {
-      if (key !== void 0 && flagged.has(key)) continue;
-      items.push({
-        kind: "deployment-without-record",
-        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-        reason: `${named} has no decision record for ${deployment.environment} among the evidence`
-      });
-    } else if (key !== void 0 && !refusedKeys.has(key) && deployment.statuses.some((s) => s.state === "success")) {
-      const passed = new Set(records.filter((r) => r.result === "PASSED").flatMap((r) => r.artifacts));
-      const refused = records.filter((r) => r.result === "FAILED" && r.artifacts.some((a) => !passed.has(a)));
-      if (refused.length > 0) {
-        refusedKeys.add(key);
-        items.push({
-          kind: "deployment-refused-by-record",
-          evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-          reason: `${named} succeeded, but a decision record of that run for ${deployment.environment} refused ${refused.flatMap((r) => r.artifacts.filter((a) => !passed.has(a))).map((a) => `sha256:${a}`).join(", ")}, which no record of the run for ${deployment.environment} passed`
-        });
-      }
+    if (key !== void 0 && recorded.has(key)) {
+      covered.set(key, [...covered.get(key) ?? [], deployment]);
+      continue;
     }
+    if (key !== void 0 && flagged.has(key)) continue;
+    items.push({
+      kind: "deployment-without-record",
+      evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+      reason: `${deploymentNamed(deployment)} has no decision record for ${deployment.environment} among the evidence`
+    });
+  }
+  for (const [key, runDeployments] of covered) {
+    const records = recorded.get(key);
+    const passed = new Set(records.filter((r) => r.result === "PASSED").flatMap((r) => r.artifacts));
+    const refused = records.filter((r) => r.result === "FAILED").flatMap((r) => r.artifacts.filter((a) => !passed.has(a)));
+    if (refused.length === 0) continue;
+    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === "in_progress"));
+    const succeeded = runDeployments.find((d) => d.statuses.some((s) => s.state === "success"));
+    const latest2 = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1);
+    const shipped = succeeded ?? (ran.length > records.length ? latest2 : void 0);
+    if (!shipped) continue;
+    const environment = shipped.environment;
+    const how = succeeded ? "succeeded" : `is one of ${ran.length} jobs of that run that ran in ${environment}, more than the ${records.length} gate${records.length === 1 ? "" : "s"} that recorded a decision there`;
+    items.push({
+      kind: "deployment-refused-by-record",
+      evidence: { source: shipped.url ?? `deployment ${shipped.id}` },
+      reason: `${deploymentNamed(shipped)} ${how}, but a decision record of that run for ${environment} refused ${[
+        ...new Set(refused)
+      ].map((a) => `sha256:${a}`).join(", ")}, which no record of the run for ${environment} passed`
+    });
   }
   const verified = ledger.verifiedDigests;
   for (const record of ledger.decisions) {

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-B5KTJBWI.js";
+} from "./chunk-YP7PV7G4.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

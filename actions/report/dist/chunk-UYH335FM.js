@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-B5KTJBWI.js";
+} from "./chunk-YP7PV7G4.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
