@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-VIIW2QH3.js";
+} from "./chunk-XFRVRWRS.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

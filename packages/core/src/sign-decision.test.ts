@@ -5,6 +5,7 @@ import {
   buildSigner,
   ISSUER,
   OTHER_ARTIFACT,
+  POLICY_TEXT,
   policy,
   provenanceBundle,
   provenanceStatement,
@@ -15,6 +16,7 @@ import {
 } from './__fixtures__/bundles';
 import { honestEvidence, MERGE_COMMIT } from './__fixtures__/review-evidence';
 import type { Check } from './model';
+import { parsePolicy } from './policy';
 import { judgeBuildProvenance, type ProvenanceBundle, signDecision, workflowSigner } from './sign-decision';
 
 const artifacts = [ARTIFACT];
@@ -72,6 +74,27 @@ describe('judgeBuildProvenance', () => {
     expect(refused(judged.checks, 'provenance-build-identity').reason).toContain('other.json: expected identity');
     // The honest bundle still names the source, so the review can be reported too.
     expect(judged.source?.commit).toBe(MERGE_COMMIT);
+  });
+
+  it('refuses provenance whose signer also matches another identity of the policy (patterns that overlap)', () => {
+    // Found by the review of identities and roles: the build role was held apart from sign alone, as the gate's was.
+    const overlapping = parsePolicy(
+      POLICY_TEXT.replace(
+        `    san: ${BUILD_SAN}\n`,
+        "    san-pattern: 'https://github\\.com/acme/app/\\.github/workflows/build\\.yml@refs/heads/main'\n",
+      ).replace(
+        '\ndeploy:\n',
+        `\n  deploy:\n    issuer: ${ISSUER}\n    san-pattern: 'https://github\\.com/acme/app/\\.github/workflows/[a-z]+\\.yml@refs/heads/main'\ndeploy:\n`,
+      ),
+      'org-policy.yml',
+    );
+    const judged = judgeBuildProvenance({ policy: overlapping, artifacts, provenance: [honestProvenance] });
+    expect(refused(judged.checks, 'provenance-build-identity').reason).toContain(
+      `${BUILD_SAN} is both the build and the deploy identity of the policy`,
+    );
+    expect(judged.source).toBeUndefined();
+    // The same provenance under the fixture's policy, whose identities are apart: vouched for.
+    expect(failed(judgeBuildProvenance({ policy, artifacts, provenance: [honestProvenance] }).checks)).toEqual([]);
   });
 
   it('re-checks the identity of a verified bundle against the policy (exact, never a prefix)', () => {

@@ -5,7 +5,7 @@
 
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { ArtifactRef, Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
-import { buildRunProblem, describeIdentityRule, matchIdentity, type Policy } from './policy';
+import { buildRunProblem, describeIdentityRule, matchIdentity, type Policy, policyRolesOf } from './policy';
 import {
   type BuildProvenance,
   certificateBacksProvenance,
@@ -144,10 +144,12 @@ function sortProvenance(given: ProvenanceBundle[], policy: Policy): ProvenanceSo
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
     const trigger = buildRunProblem(bundle.signer, policy.identities.build);
+    // Patterns that overlap (which the policy's load does not always tell): a signer is one identity, as the gate holds.
+    const also = asBuild.ok ? policyRolesOf(bundle.signer, policy).find((r) => r !== 'build') : undefined;
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
-    else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
+    else if (also) {
       sorted.wrongIdentity.push(
-        `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`,
+        `${bundle.source}: ${bundle.signer.san} is both the build and the ${also} identity of the policy`,
       );
     } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
     else sorted.byBuild.push(bundle);

@@ -479,6 +479,11 @@ function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Pol
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;
   }
+  // Patterns that overlap another identity's (which the policy's load does not always tell): a review attestation or
+  // an artifact signature by the deploy or break-glass workflow is none of the sign identity's, as otherRoleOf holds
+  // those two apart from the rest (found by the review of identities and roles).
+  const also = policyRolesOf(signer, policy).find((r) => r !== role);
+  if (also) return `${who}, which is also the ${also} identity of the policy; they must differ`;
   const trigger = role === 'build' ? buildRunProblem(signer, rule) : undefined;
   return trigger && `${who}, ${trigger}`;
 }

@@ -27,6 +27,14 @@ const policy = parsePolicy(
   ),
   '.twokey/policy.yml',
 );
+// The same policy with its deploy identity the deploy workflow alone: its identities apart.
+const apart = parsePolicy(
+  POLICY_TEXT.replace(
+    '\ndeploy:\n  max-age: 7d\n',
+    `\n  deploy:\n    issuer: ${ISSUER}\n    san: ${DEPLOY_SAN}\ndeploy:\n  max-age: 7d\n  approvals: { min: 1 }\n`,
+  ),
+  '.twokey/policy.yml',
+);
 const URI = 'https://github.com/acme/app';
 const RUN = `${URI}/actions/runs/5/attempts/1`;
 
@@ -57,22 +65,36 @@ function approvalBy(who: SignerIdentity): VerifiedBundle {
   return dsseBundle(statement, who, 'store/deploy-approval.json', [new Date(NOW.getTime() - 30_000)]);
 }
 
-const judged = (bundle: VerifiedBundle) =>
+const judged = (bundle: VerifiedBundle, under = policy) =>
   evaluateDeploy({
-    policy,
+    policy: under,
     binding: BINDING,
     now: NOW,
     environment: 'production',
     artifacts: [ARTIFACT],
     bundles: [...honestBundles(), bundle],
   });
-const approval = (bundle: VerifiedBundle) =>
-  judged(bundle).artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')!;
+const approval = (bundle: VerifiedBundle, under = policy) =>
+  judged(bundle, under).artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')!;
 
 describe('a decision signed by another identity of the policy', () => {
-  it('counts the deploy workflow’s own approval (the control)', () => {
+  it('counts the deploy workflow’s own approval (the control, under the policy with its identities apart)', () => {
     const deployer = signer(DEPLOY_SAN, { sourceRepositoryURI: URI, runInvocationURI: RUN });
-    expect(approval(approvalBy(deployer)).verdict).toBe('pass');
+    expect(approval(approvalBy(deployer), apart).verdict).toBe('pass');
+    expect(judged(approvalBy(deployer), apart).verdict).toBe('pass');
+  });
+
+  it('takes nothing the sign workflow signed as the sign identity’s while it also matches the deploy pattern', () => {
+    // Found by the review of identities and roles: the sign role was held apart from build alone, so a review
+    // attestation or an artifact signature by the deploy (or break-glass) workflow counted as the sign identity's.
+    const deployer = signer(DEPLOY_SAN, { sourceRepositoryURI: URI, runInvocationURI: RUN });
+    const report = judged(approvalBy(deployer));
+    expect(report.verdict).toBe('fail');
+    const signature = report.artifacts[0]!.checks.find((c) => c.id === 'artifact-signature')!;
+    expect(signature.verdict).not.toBe('pass');
+    expect(signature.reason).toContain(
+      `${SIGN_SAN}, which is also the deploy identity of the policy; they must differ`,
+    );
   });
 
   it('refuses one the sign workflow signed, though its SAN matches the deploy pattern', () => {

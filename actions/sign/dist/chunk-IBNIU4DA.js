@@ -19760,6 +19760,15 @@ function parseDuration(value) {
   const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
   return Number(match[1]) * unit;
 }
+function policyRolesOf(signer, policy) {
+  const rules = [
+    ["deploy", policy.identities.deploy],
+    ["break-glass", policy.identities.breakGlass],
+    ["sign", policy.identities.sign],
+    ["build", policy.identities.build]
+  ];
+  return rules.filter(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok).map(([role]) => role);
+}
 function matchIdentity(signer, rule) {
   const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
   const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
@@ -20587,7 +20596,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-K4BSY4AP.js");
+  const { signUnderPolicy } = await import("./later-steps-3CCEJ25F.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
@@ -20630,6 +20639,7 @@ export {
   compileIdentityPattern,
   renderSummary,
   parseDuration,
+  policyRolesOf,
   matchIdentity,
   describeIdentityRule,
   buildRunProblem,

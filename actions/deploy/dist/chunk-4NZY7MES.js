@@ -24260,10 +24260,11 @@ function sortProvenance(given, policy) {
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
     const trigger = buildRunProblem(bundle.signer, policy.identities.build);
+    const also = asBuild.ok ? policyRolesOf(bundle.signer, policy).find((r) => r !== "build") : void 0;
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
-    else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
+    else if (also) {
       sorted.wrongIdentity.push(
-        `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
+        `${bundle.source}: ${bundle.signer.san} is both the build and the ${also} identity of the policy`
       );
     } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
     else sorted.byBuild.push(bundle);

@@ -20967,6 +20967,15 @@ function parseDuration(value) {
   const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
   return Number(match[1]) * unit;
 }
+function policyRolesOf(signer, policy) {
+  const rules = [
+    ["deploy", policy.identities.deploy],
+    ["break-glass", policy.identities.breakGlass],
+    ["sign", policy.identities.sign],
+    ["build", policy.identities.build]
+  ];
+  return rules.filter(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok).map(([role]) => role);
+}
 function matchIdentity(signer, rule) {
   const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
   const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
@@ -21120,10 +21129,11 @@ function sortProvenance(given, policy) {
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
     const trigger = buildRunProblem(bundle.signer, policy.identities.build);
+    const also = asBuild.ok ? policyRolesOf(bundle.signer, policy).find((r) => r !== "build") : void 0;
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
-    else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
+    else if (also) {
       sorted.wrongIdentity.push(
-        `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
+        `${bundle.source}: ${bundle.signer.san} is both the build and the ${also} identity of the policy`
       );
     } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
     else sorted.byBuild.push(bundle);
@@ -28344,12 +28354,16 @@ function jobIdentity(token, serverUrl) {
 }
 
 // packages/github/src/break-glass-sign.ts
+var LAST_ISO_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 async function signBreakGlass(inputs) {
   let seconds;
   try {
     seconds = parseDuration(inputs.duration || "4h");
   } catch (error) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
+  }
+  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME) {
+    throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${inputs.duration}: ends after the year 9999`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
   if (subjects.some((s) => s.name === BREAK_GLASS_RUN_SUBJECT)) {

@@ -37,6 +37,7 @@ import {
   parseProvenance,
   parseStatement,
   parseSubjectPatterns,
+  policyRolesOf,
   provenanceStatement,
   readBoundedFile,
   renderSummary,
@@ -48,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-FW5WAO5S.js";
+} from "./chunk-IBNIU4DA.js";
 import {
   require_dist,
   require_dist2,
@@ -7887,10 +7888,11 @@ function sortProvenance(given, policy) {
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
     const trigger = buildRunProblem(bundle.signer, policy.identities.build);
+    const also = asBuild.ok ? policyRolesOf(bundle.signer, policy).find((r) => r !== "build") : void 0;
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
-    else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
+    else if (also) {
       sorted.wrongIdentity.push(
-        `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
+        `${bundle.source}: ${bundle.signer.san} is both the build and the ${also} identity of the policy`
       );
     } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
     else sorted.byBuild.push(bundle);
@@ -16159,12 +16161,16 @@ function jobIdentity(token, serverUrl) {
 }
 
 // packages/github/src/break-glass-sign.ts
+var LAST_ISO_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 async function signBreakGlass(inputs) {
   let seconds;
   try {
     seconds = parseDuration(inputs.duration || "4h");
   } catch (error) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
+  }
+  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME) {
+    throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${inputs.duration}: ends after the year 9999`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
   if (subjects.some((s) => s.name === BREAK_GLASS_RUN_SUBJECT)) {
