@@ -157,7 +157,7 @@ describe('the sign stage’s moving baseline (attestedBaselines), documented nev
             throw new Error('not reached');
           },
         } as never,
-        sign: { san: 'x', issuer: 'y' } as never,
+        identities: { build: { san: 'w', issuer: 'y' }, sign: { san: 'x', issuer: 'y' } } as never,
         since: '2024-01-01T00:00:00Z',
         rules: {} as never,
       });

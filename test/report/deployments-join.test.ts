@@ -129,13 +129,16 @@ describe('deployments are joined with decision records by run and environment', 
     expect(hidden.verdict).toBe('fail');
   });
 
-  it('a refused deploy forced through by a later job that then fails: the run ran a job in production beyond its gate', () => {
-    // Found by the review of the fix above: the forced job ships, then fails (`./deploy.sh artifacts/*`, then `exit 1`),
-    // so GitHub ends its deployment in failure, as it ends the refused gate's — no status is ever success.
+  it('a job that ran in production beside a refusing gate, without a record: an audit gap, whatever its status', () => {
+    // Found by the review of the fix above: a forced job that ships, then fails (`./deploy.sh artifacts/*`, then
+    // `exit 1`), ends its deployment in failure, as the refused gate's — no status is ever success. More jobs of the run
+    // ran in production than gates recorded there: a gap, named as one. A gate attempt that ended before recording (a
+    // failed download, then "Re-run failed jobs") reads the same (found by the review of that fix): a gap too, never
+    // a refused deploy shipped.
     const refused = history.deploys.find((d) => d.result === 'FAILED' && d.recorded)!;
     const at = new Date(Date.parse(refused.at) + 5 * 60_000).toISOString();
-    const shippedThenFailed = (id: number, states: string[]) => {
-      const made = deployment(id, refused.repository, refused.runId, 'production', at, refused.commit);
+    const job = (id: number, states: string[], environment = 'production') => {
+      const made = deployment(id, refused.repository, refused.runId, environment, at, refused.commit);
       const log = made.statuses[0]!.log_url;
       made.statuses = states.map((state, i) => ({
         state,
@@ -144,24 +147,50 @@ describe('deployments are joined with decision records by run and environment', 
       }));
       return made;
     };
-    const forced = report(honest, [...github(), shippedThenFailed(99_003, ['in_progress', 'failure'])], gaps);
-    expect(summary(forced).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
-    expect(forced.indicators.M6.items).toContainEqual(
-      expect.objectContaining({
-        kind: 'deployment-refused-by-record',
-        reason: expect.stringContaining(
-          `run ${refused.runId}) is one of 2 jobs of that run that ran in production, more than the 1 gate that recorded a decision there, but a decision record of that run for production refused sha256:`,
-        ),
-      }),
-    );
-    expect(forced.verdict).toBe('fail');
-    // Cancelled after the deploy step: the same.
-    const cancelled = report(honest, [...github(), shippedThenFailed(99_003, ['in_progress', 'error'])], gaps);
-    expect(summary(cancelled).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
+    const gap = `run ${refused.runId}) is one of 2 jobs of that run that ran in production, more than the 1 decision record of the run there, which refused sha256:${refused.artifact.sha256}: a job ran in production without a record (one that shipped and failed, or a gate attempt that ended before it recorded)`;
+    for (const states of [
+      ['in_progress', 'failure'],
+      ['in_progress', 'error'], // cancelled after the deploy step
+      ['waiting', 'in_progress', 'failure'], // a gate attempt that failed before its gate step, run again
+    ]) {
+      const reported = report(honest, [...github(), job(99_003, states)], gaps);
+      expect(summary(reported).deploymentWithoutRecord).toBe(summary(baseline).deploymentWithoutRecord + 1);
+      expect(summary(reported).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord);
+      expect(reported.indicators.M6.items).toContainEqual(
+        expect.objectContaining({ kind: 'deployment-without-record', reason: expect.stringContaining(gap) }),
+      );
+      expect(reported.verdict).toBe('fail');
+    }
 
-    // A later job whose environment's reviewers rejected it never ran (no in_progress): nothing shipped.
-    const rejected = report(honest, [...github(), shippedThenFailed(99_003, ['waiting', 'failure'])], gaps);
-    expect(summary(rejected)).toEqual(summary(baseline));
+    // A later job whose environment's reviewers rejected it never ran (no in_progress): nothing shipped, no gap.
+    expect(summary(report(honest, [...github(), job(99_003, ['waiting', 'failure'])], gaps))).toEqual(
+      summary(baseline),
+    );
+    // A job in staging is another environment's.
+    const staging = report(honest, [...github(), job(99_003, ['in_progress', 'failure'], 'staging')], gaps);
+    expect(summary(staging).deploymentWithoutRecord).toBe(summary(baseline).deploymentWithoutRecord + 1);
+    expect(staging.indicators.M6.items).toContainEqual(
+      expect.objectContaining({ reason: expect.stringContaining('has no decision record for staging') }),
+    );
+  });
+
+  it('a deployment whose statuses spell its environment in another case is one deployment of that environment', () => {
+    // GitHub's environment names are not case sensitive (row 200): a status naming `Production` on a deployment to
+    // `production` did not move it elsewhere, and its run is still known (found by the review of this stop's fixes).
+    const spelt = github().map((d) => ({
+      ...d,
+      statuses: (d.statuses as Record<string, unknown>[]).map((s) => ({ ...s, environment: 'Production' })),
+    }));
+    expect(summary(report(honest, spelt, gaps))).toEqual(summary(baseline));
+    // Another environment named by a status still moves it: neither its run nor its environment is known.
+    const moved = github().map((d, i) =>
+      i === 0
+        ? { ...d, statuses: (d.statuses as Record<string, unknown>[]).map((s) => ({ ...s, environment: 'staging' })) }
+        : d,
+    );
+    expect(summary(report(honest, moved, gaps)).deploymentWithoutRecord).toBe(
+      summary(baseline).deploymentWithoutRecord + 1,
+    );
   });
 
   it('a break-glass deploy whose own files are gone, behind a staging gate of the same run: its production deployment has no record', () => {

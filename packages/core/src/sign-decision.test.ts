@@ -209,6 +209,30 @@ describe('signDecision', () => {
     expect(decision.review?.independentApprovers.map((a) => a.login)).toEqual(['bob']);
   });
 
+  it('refuses to sign as a sign identity that also matches the deploy pattern (the gate would refuse what it signs)', () => {
+    // Found by the review of this stop's fixes: the gate and the provenance were held to one identity, the sign job not.
+    const overlapping = parsePolicy(
+      POLICY_TEXT.replace(
+        '\ndeploy:\n',
+        `\n  deploy:\n    issuer: ${ISSUER}\n    san-pattern: 'https://github\\.com/acme/platform/\\.github/workflows/[a-z]+\\.yml@refs/heads/main'\ndeploy:\n`,
+      ),
+      'org-policy.yml',
+    );
+    const provenance = judgeBuildProvenance({ policy: overlapping, artifacts, provenance: [honestProvenance] });
+    const decision = signDecision({
+      policy: overlapping,
+      artifacts,
+      provenance,
+      signer: signSigner,
+      evidence: honestEvidence(),
+    });
+    expect(failed(decision.checks)).toEqual(['sign-identity-in-policy']);
+    expect(check(decision.checks, 'sign-identity-in-policy').reason).toBe(
+      `the sign job runs as ${SIGN_SAN}, which is also the policy's deploy identity, so deploy would refuse what it signs: they must differ`,
+    );
+    expect(decision.verdict).toBe('fail');
+  });
+
   it('refuses evidence collected for another commit than the provenance names', () => {
     const evidence = { ...honestEvidence(), commit: 'f'.repeat(40) };
     const decision = signDecision({ policy, artifacts, provenance: judged, signer: signSigner, evidence });

@@ -365,12 +365,21 @@ function signIdentityDistinct(signer: SignerIdentity, policy: Policy, builders: 
 
 function signIdentityInPolicy(signer: SignerIdentity, policy: Policy): Check {
   const match = matchIdentity(signer, policy.identities.sign);
-  return match.ok
-    ? pass('sign-identity-in-policy', `the sign job is the policy's sign identity: ${match.reason}`)
-    : fail(
+  if (!match.ok) {
+    return fail(
+      'sign-identity-in-policy',
+      `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`,
+    );
+  }
+  // Patterns that overlap (which the policy's load does not always tell): the gate takes nothing of a signer that is
+  // two identities of the policy as the sign identity's (roleProblem).
+  const also = policyRolesOf(signer, policy).find((role) => role !== 'sign');
+  return also
+    ? fail(
         'sign-identity-in-policy',
-        `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`,
-      );
+        `the sign job runs as ${signer.san}, which is also the policy's ${also} identity, so deploy would refuse what it signs: they must differ`,
+      )
+    : pass('sign-identity-in-policy', `the sign job is the policy's sign identity: ${match.reason}`);
 }
 
 /**

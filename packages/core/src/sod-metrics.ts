@@ -605,6 +605,11 @@ function privilegedApprovers(reviews: readonly ReviewFact[], people: People): Pr
 
 // ── M6 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
+/** `sha256:HEX, …`, each artifact once. */
+function refusedNames(artifacts: readonly string[]): string {
+  return [...new Set(artifacts)].map((a) => `sha256:${a}`).join(', ');
+}
+
 /** `GitHub deployment ID to ENV (CREATED_AT, run RUN)`, or what its statuses say of its run instead. */
 function deploymentNamed(d: DeploymentRecord): string {
   const run = d.runId
@@ -671,28 +676,28 @@ function auditCompleteness(
       .flatMap((r) => r.artifacts.filter((a) => !passed.has(a)));
     if (refused.length === 0) continue;
     // A deployment that once succeeded shipped, whatever status came after: a writer may post an `error` after
-    // GitHub's `success` (found by the review of the report). And a job that ships and then fails (`./deploy.sh`, then
-    // `exit 1`, or cancelled) never succeeds: then more jobs of the run ran in the environment (GitHub says
-    // in_progress when a job starts, after its environment's approval) than gates recorded a decision there — a job
-    // that was no gate ran there (found by the review of that fix). A gate's own job and a later one read alike: the
-    // latest to start is named.
-    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === 'in_progress'));
+    // GitHub's `success` (found by the review of the report).
     const succeeded = runDeployments.find((d) => d.statuses.some((s) => s.state === 'success'));
-    const latest = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1);
-    const shipped = succeeded ?? (ran.length > records.length ? latest : undefined);
-    if (!shipped) continue;
-    const environment = shipped.environment;
-    const how = succeeded
-      ? 'succeeded'
-      : `is one of ${ran.length} jobs of that run that ran in ${environment}, more than the ${records.length} gate${records.length === 1 ? '' : 's'} that recorded a decision there`;
+    if (succeeded) {
+      items.push({
+        kind: 'deployment-refused-by-record',
+        evidence: { source: succeeded.url ?? `deployment ${succeeded.id}` },
+        reason: `${deploymentNamed(succeeded)} succeeded, but a decision record of that run for ${succeeded.environment} refused ${refusedNames(refused)}, which no record of the run for ${succeeded.environment} passed`,
+      });
+      continue;
+    }
+    // A job that ships and then fails (`./deploy.sh`, then `exit 1`, or cancelled) never succeeds. Then more jobs of
+    // the run ran in the environment (GitHub says in_progress when a job starts, after its environment's approval) than
+    // gates recorded a decision there: a job ran in it without a record — that job, or a gate attempt that ended before
+    // it recorded (a failed download, a signing outage) and was run again, which read alike. An audit gap either way,
+    // not a refused deploy shipped (found by the reviews of the report's fixes). The latest to start is named.
+    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === 'in_progress'));
+    if (ran.length <= records.length) continue;
+    const latest = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1)!;
     items.push({
-      kind: 'deployment-refused-by-record',
-      evidence: { source: shipped.url ?? `deployment ${shipped.id}` },
-      reason: `${deploymentNamed(shipped)} ${how}, but a decision record of that run for ${environment} refused ${[
-        ...new Set(refused),
-      ]
-        .map((a) => `sha256:${a}`)
-        .join(', ')}, which no record of the run for ${environment} passed`,
+      kind: 'deployment-without-record',
+      evidence: { source: latest.url ?? `deployment ${latest.id}` },
+      reason: `${deploymentNamed(latest)} is one of ${ran.length} jobs of that run that ran in ${latest.environment}, more than the ${records.length} decision record${records.length === 1 ? '' : 's'} of the run there, which refused ${refusedNames(refused)}: a job ran in ${latest.environment} without a record (one that shipped and failed, or a gate attempt that ended before it recorded)`,
     });
   }
   // What a decision record rests on, by the sha256 of its bytes.
@@ -1304,7 +1309,13 @@ export function deploymentsFromGitHub(json: unknown, source: string): Deployment
     // deployments: write posts may name another run, or move the deployment to another environment — then neither
     // is known, and no record covers it.
     const original = typeof d.original_environment === 'string' ? d.original_environment : (d.environment as string);
-    const environments = new Set<string>([original, d.environment as string]);
+    // By environmentKey: `Production` and `production` are one GitHub environment (row 200), named as first spelt.
+    const environments = new Map<string, string>();
+    const named = (name: string) => {
+      if (!environments.has(environmentKey(name))) environments.set(environmentKey(name), name);
+    };
+    named(original);
+    named(d.environment as string);
     const runs = new Set<string>();
     const read = (statuses as Record<string, unknown>[]).map((s, j) => {
       if (typeof s?.state !== 'string') fail(`${at}.statuses[${j}].state`, 'expected a string');
@@ -1313,7 +1324,7 @@ export function deploymentsFromGitHub(json: unknown, source: string): Deployment
         const id = typeof link === 'string' ? runNamedBy(link) : undefined;
         if (id) runs.add(id);
       }
-      if (typeof s.environment === 'string' && s.environment !== '') environments.add(s.environment);
+      if (typeof s.environment === 'string' && s.environment !== '') named(s.environment);
       return { state: s.state as string, createdAt: s.created_at as string };
     });
     const runId = runs.size === 1 && environments.size === 1 ? [...runs][0] : undefined;
@@ -1326,7 +1337,7 @@ export function deploymentsFromGitHub(json: unknown, source: string): Deployment
       createdAt: d.created_at as string,
       ...(runId !== undefined && { runId }),
       ...(runs.size > 1 && { runsNamed: [...runs] }),
-      ...(environments.size > 1 && { environmentsNamed: [...environments] }),
+      ...(environments.size > 1 && { environmentsNamed: [...environments.values()] }),
       statuses: read,
     };
   });

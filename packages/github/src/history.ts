@@ -33,10 +33,11 @@ import {
   evaluateReview,
   evidenceFromPredicate,
   type HistoryArrival,
-  type IdentityRule,
   matchIdentity,
+  type Policy,
   parseReviewPredicate,
   parseStatement,
+  policyRolesOf,
   REVIEW_PREDICATE_TYPE,
   REVIEWED_COMMIT_SUBJECT,
   type RefActivity,
@@ -233,8 +234,8 @@ export interface AttestedBaselineSource {
   serverUrl: string;
   /** The verifier of the policy's trusted root (the one the build provenance is verified with). */
   verifier: BundleVerifier;
-  /** The policy's sign identity: only its review attestations count. */
-  sign: IdentityRule;
+  /** The policy's identities: only the sign identity's review attestations count, by a signer that is no other. */
+  identities: Policy['identities'];
   /** The policy's review.history-since: the baseline's own walk must have gone back at least as far. */
   since: string;
   /**
@@ -307,8 +308,11 @@ function baselineProblem(
   source: AttestedBaselineSource,
   want: { uri: string; ref: string; commit: string; hex: string; sinceTime: number },
 ): string | undefined {
-  const identity = matchIdentity(bundle.signer, source.sign);
+  const identity = matchIdentity(bundle.signer, source.identities.sign);
   if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  // Patterns that overlap (which the policy's load does not always tell): a signer is one identity, as the gate holds.
+  const also = policyRolesOf(bundle.signer, source).find((role) => role !== 'sign');
+  if (also) return `signed by ${bundle.signer.san}, which is also the ${also} identity of the policy`;
   // The sign workflow is shared: any repository's run of it signs as the sign identity, under that repository's
   // policy (none, or a looser one). Only a run in the built repository judged under its rules.
   const ran = bundle.signer.extensions.sourceRepositoryURI;

@@ -152,7 +152,7 @@ async function collectEvidence(
             store,
             serverUrl: inputs.serverUrl,
             verifier,
-            sign: policy.identities.sign,
+            identities: policy.identities,
             since: policy.review.historySince,
             rules: policy.review,
           })

@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-XFRVRWRS.js";
+} from "./chunk-ZBQLBUNB.js";
 import {
   require_dist,
   require_dist2,
@@ -23505,10 +23505,17 @@ function signIdentityDistinct(signer, policy, builders) {
 }
 function signIdentityInPolicy(signer, policy) {
   const match = matchIdentity(signer, policy.identities.sign);
-  return match.ok ? pass2("sign-identity-in-policy", `the sign job is the policy's sign identity: ${match.reason}`) : fail2(
+  if (!match.ok) {
+    return fail2(
+      "sign-identity-in-policy",
+      `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`
+    );
+  }
+  const also = policyRolesOf(signer, policy).find((role) => role !== "sign");
+  return also ? fail2(
     "sign-identity-in-policy",
-    `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`
-  );
+    `the sign job runs as ${signer.san}, which is also the policy's ${also} identity, so deploy would refuse what it signs: they must differ`
+  ) : pass2("sign-identity-in-policy", `the sign job is the policy's sign identity: ${match.reason}`);
 }
 function sourceRepositoryBound(source, signer, policy) {
   if (!source) return notEvaluated2("source-repository-bound", "no verified provenance names a repository");
@@ -32215,8 +32222,10 @@ function attestedBaselines(source) {
   };
 }
 function baselineProblem(bundle, source, want) {
-  const identity = matchIdentity(bundle.signer, source.sign);
+  const identity = matchIdentity(bundle.signer, source.identities.sign);
   if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  const also = policyRolesOf(bundle.signer, source).find((role) => role !== "sign");
+  if (also) return `signed by ${bundle.signer.san}, which is also the ${also} identity of the policy`;
   const ran = bundle.signer.extensions.sourceRepositoryURI;
   if (ran === void 0 || !sameRepositoryUri(ran, want.uri)) {
     return `its certificate says the sign workflow ran in ${ran ?? "no repository"}, not ${want.uri}`;
@@ -32409,7 +32418,7 @@ async function collectEvidence(inputs, source, policy, verifier) {
       store,
       serverUrl: inputs.serverUrl,
       verifier,
-      sign: policy.identities.sign,
+      identities: policy.identities,
       since: policy.review.historySince,
       rules: policy.review
     }) : void 0;

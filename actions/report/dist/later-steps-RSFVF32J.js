@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-FN4B5Q6V.js";
+} from "./chunk-PLWZFS4P.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-FM3JUTVQ.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-YP7PV7G4.js";
+} from "./chunk-VHWKOIDV.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -52,6 +52,7 @@ import {
   matchIdentity,
   parseDuration,
   parseStatement,
+  policyRolesOf,
   provenanceStatement,
   reviewRulesLoosening,
   sameRepositoryUri,
@@ -1886,8 +1887,10 @@ function attestedBaselines(source) {
   };
 }
 function baselineProblem(bundle, source, want) {
-  const identity = matchIdentity(bundle.signer, source.sign);
+  const identity = matchIdentity(bundle.signer, source.identities.sign);
   if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  const also = policyRolesOf(bundle.signer, source).find((role) => role !== "sign");
+  if (also) return `signed by ${bundle.signer.san}, which is also the ${also} identity of the policy`;
   const ran = bundle.signer.extensions.sourceRepositoryURI;
   if (ran === void 0 || !sameRepositoryUri(ran, want.uri)) {
     return `its certificate says the sign workflow ran in ${ran ?? "no repository"}, not ${want.uri}`;
@@ -2080,7 +2083,7 @@ async function collectEvidence(inputs, source, policy, verifier) {
       store,
       serverUrl: inputs.serverUrl,
       verifier,
-      sign: policy.identities.sign,
+      identities: policy.identities,
       since: policy.review.historySince,
       rules: policy.review
     }) : void 0;

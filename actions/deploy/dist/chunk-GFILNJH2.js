@@ -24447,10 +24447,17 @@ function signIdentityDistinct(signer, policy, builders) {
 }
 function signIdentityInPolicy(signer, policy) {
   const match = matchIdentity(signer, policy.identities.sign);
-  return match.ok ? pass2("sign-identity-in-policy", `the sign job is the policy's sign identity: ${match.reason}`) : fail2(
+  if (!match.ok) {
+    return fail2(
+      "sign-identity-in-policy",
+      `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`
+    );
+  }
+  const also = policyRolesOf(signer, policy).find((role) => role !== "sign");
+  return also ? fail2(
     "sign-identity-in-policy",
-    `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`
-  );
+    `the sign job runs as ${signer.san}, which is also the policy's ${also} identity, so deploy would refuse what it signs: they must differ`
+  ) : pass2("sign-identity-in-policy", `the sign job is the policy's sign identity: ${match.reason}`);
 }
 function sourceRepositoryBound(source, signer, policy) {
   if (!source) return notEvaluated2("source-repository-bound", "no verified provenance names a repository");
@@ -29289,7 +29296,12 @@ function deploymentsFromGitHub(json, source) {
     const url = typeof d.url === "string" ? d.url : void 0;
     const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
     const original = typeof d.original_environment === "string" ? d.original_environment : d.environment;
-    const environments = /* @__PURE__ */ new Set([original, d.environment]);
+    const environments = /* @__PURE__ */ new Map();
+    const named = (name) => {
+      if (!environments.has(environmentKey(name))) environments.set(environmentKey(name), name);
+    };
+    named(original);
+    named(d.environment);
     const runs = /* @__PURE__ */ new Set();
     const read = statuses.map((s, j) => {
       if (typeof s?.state !== "string") fail5(`${at}.statuses[${j}].state`, "expected a string");
@@ -29298,7 +29310,7 @@ function deploymentsFromGitHub(json, source) {
         const id = typeof link === "string" ? runNamedBy(link) : void 0;
         if (id) runs.add(id);
       }
-      if (typeof s.environment === "string" && s.environment !== "") environments.add(s.environment);
+      if (typeof s.environment === "string" && s.environment !== "") named(s.environment);
       return { state: s.state, createdAt: s.created_at };
     });
     const runId = runs.size === 1 && environments.size === 1 ? [...runs][0] : void 0;
@@ -29311,7 +29323,7 @@ function deploymentsFromGitHub(json, source) {
       createdAt: d.created_at,
       ...runId !== void 0 && { runId },
       ...runs.size > 1 && { runsNamed: [...runs] },
-      ...environments.size > 1 && { environmentsNamed: [...environments] },
+      ...environments.size > 1 && { environmentsNamed: [...environments.values()] },
       statuses: read
     };
   });

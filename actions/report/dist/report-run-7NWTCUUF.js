@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-R4CBTGYD.js";
+} from "./chunk-VPSPXVJN.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-YP7PV7G4.js";
+} from "./chunk-VHWKOIDV.js";
 import {
   createGitHubClient
 } from "./chunk-TLCA4AKS.js";

@@ -9757,6 +9757,9 @@ function privilegedApprovers(reviews, people) {
     })).sort((a, b) => b.approvals - a.approvals || compare(a.login, b.login))
   };
 }
+function refusedNames(artifacts) {
+  return [...new Set(artifacts)].map((a) => `sha256:${a}`).join(", ");
+}
 function deploymentNamed(d) {
   const run = d.runId ? `, run ${d.runId}` : d.runsNamed ? `, its statuses name several runs: ${d.runsNamed.join(", ")}` : d.environmentsNamed ? `, moved between environments by its statuses: ${d.environmentsNamed.join(", ")}` : ", no run named";
   return `GitHub deployment ${d.id} to ${d.environment} (${d.createdAt}${run})`;
@@ -9800,19 +9803,22 @@ function auditCompleteness(ledger, within, deployments) {
     const passed = new Set(records.filter((r) => r.result === "PASSED").flatMap((r) => r.artifacts));
     const refused = records.filter((r) => r.result === "FAILED").flatMap((r) => r.artifacts.filter((a) => !passed.has(a)));
     if (refused.length === 0) continue;
-    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === "in_progress"));
     const succeeded = runDeployments.find((d) => d.statuses.some((s) => s.state === "success"));
+    if (succeeded) {
+      items.push({
+        kind: "deployment-refused-by-record",
+        evidence: { source: succeeded.url ?? `deployment ${succeeded.id}` },
+        reason: `${deploymentNamed(succeeded)} succeeded, but a decision record of that run for ${succeeded.environment} refused ${refusedNames(refused)}, which no record of the run for ${succeeded.environment} passed`
+      });
+      continue;
+    }
+    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === "in_progress"));
+    if (ran.length <= records.length) continue;
     const latest2 = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1);
-    const shipped = succeeded ?? (ran.length > records.length ? latest2 : void 0);
-    if (!shipped) continue;
-    const environment = shipped.environment;
-    const how = succeeded ? "succeeded" : `is one of ${ran.length} jobs of that run that ran in ${environment}, more than the ${records.length} gate${records.length === 1 ? "" : "s"} that recorded a decision there`;
     items.push({
-      kind: "deployment-refused-by-record",
-      evidence: { source: shipped.url ?? `deployment ${shipped.id}` },
-      reason: `${deploymentNamed(shipped)} ${how}, but a decision record of that run for ${environment} refused ${[
-        ...new Set(refused)
-      ].map((a) => `sha256:${a}`).join(", ")}, which no record of the run for ${environment} passed`
+      kind: "deployment-without-record",
+      evidence: { source: latest2.url ?? `deployment ${latest2.id}` },
+      reason: `${deploymentNamed(latest2)} is one of ${ran.length} jobs of that run that ran in ${latest2.environment}, more than the ${records.length} decision record${records.length === 1 ? "" : "s"} of the run there, which refused ${refusedNames(refused)}: a job ran in ${latest2.environment} without a record (one that shipped and failed, or a gate attempt that ended before it recorded)`
     });
   }
   const verified = ledger.verifiedDigests;
@@ -10276,7 +10282,12 @@ function deploymentsFromGitHub(json, source) {
     const url = typeof d.url === "string" ? d.url : void 0;
     const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
     const original = typeof d.original_environment === "string" ? d.original_environment : d.environment;
-    const environments = /* @__PURE__ */ new Set([original, d.environment]);
+    const environments = /* @__PURE__ */ new Map();
+    const named = (name) => {
+      if (!environments.has(environmentKey(name))) environments.set(environmentKey(name), name);
+    };
+    named(original);
+    named(d.environment);
     const runs = /* @__PURE__ */ new Set();
     const read = statuses.map((s, j) => {
       if (typeof s?.state !== "string") fail3(`${at}.statuses[${j}].state`, "expected a string");
@@ -10285,7 +10296,7 @@ function deploymentsFromGitHub(json, source) {
         const id = typeof link2 === "string" ? runNamedBy(link2) : void 0;
         if (id) runs.add(id);
       }
-      if (typeof s.environment === "string" && s.environment !== "") environments.add(s.environment);
+      if (typeof s.environment === "string" && s.environment !== "") named(s.environment);
       return { state: s.state, createdAt: s.created_at };
     });
     const runId = runs.size === 1 && environments.size === 1 ? [...runs][0] : void 0;
@@ -10298,7 +10309,7 @@ function deploymentsFromGitHub(json, source) {
       createdAt: d.created_at,
       ...runId !== void 0 && { runId },
       ...runs.size > 1 && { runsNamed: [...runs] },
-      ...environments.size > 1 && { environmentsNamed: [...environments] },
+      ...environments.size > 1 && { environmentsNamed: [...environments.values()] },
       statuses: read
     };
   });

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-YP7PV7G4.js";
+} from "./chunk-VHWKOIDV.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-FN4B5Q6V.js";
+} from "./chunk-PLWZFS4P.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-FM3JUTVQ.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-R4CBTGYD.js";
+} from "./chunk-VPSPXVJN.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-YP7PV7G4.js";
+} from "./chunk-VHWKOIDV.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-YP7PV7G4.js";
+} from "./chunk-VHWKOIDV.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -311,10 +311,17 @@ function signIdentityDistinct(signer, policy, builders) {
 }
 function signIdentityInPolicy(signer, policy) {
   const match = matchIdentity(signer, policy.identities.sign);
-  return match.ok ? pass("sign-identity-in-policy", `the sign job is the policy's sign identity: ${match.reason}`) : fail(
+  if (!match.ok) {
+    return fail(
+      "sign-identity-in-policy",
+      `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`
+    );
+  }
+  const also = policyRolesOf(signer, policy).find((role) => role !== "sign");
+  return also ? fail(
     "sign-identity-in-policy",
-    `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`
-  );
+    `the sign job runs as ${signer.san}, which is also the policy's ${also} identity, so deploy would refuse what it signs: they must differ`
+  ) : pass("sign-identity-in-policy", `the sign job is the policy's sign identity: ${match.reason}`);
 }
 function sourceRepositoryBound(source, signer, policy) {
   if (!source) return notEvaluated("source-repository-bound", "no verified provenance names a repository");

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-MPTMJMAA.js";
+} from "./chunk-2XXB2HDM.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -68,7 +68,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-4NZY7MES.js";
+} from "./chunk-GFILNJH2.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

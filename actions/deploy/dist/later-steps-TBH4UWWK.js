@@ -31,6 +31,7 @@ import {
   parseDuration,
   parseReviewPredicate,
   parseStatement,
+  policyRolesOf,
   provenanceStatement,
   readBundleFile,
   readProfiles,
@@ -49,7 +50,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-4NZY7MES.js";
+} from "./chunk-GFILNJH2.js";
 import {
   CodedError,
   OidcTokenError,
@@ -1880,8 +1881,10 @@ function attestedBaselines(source) {
   };
 }
 function baselineProblem(bundle, source, want) {
-  const identity = matchIdentity(bundle.signer, source.sign);
+  const identity = matchIdentity(bundle.signer, source.identities.sign);
   if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  const also = policyRolesOf(bundle.signer, source).find((role) => role !== "sign");
+  if (also) return `signed by ${bundle.signer.san}, which is also the ${also} identity of the policy`;
   const ran = bundle.signer.extensions.sourceRepositoryURI;
   if (ran === void 0 || !sameRepositoryUri(ran, want.uri)) {
     return `its certificate says the sign workflow ran in ${ran ?? "no repository"}, not ${want.uri}`;
@@ -2074,7 +2077,7 @@ async function collectEvidence(inputs, source, policy, verifier) {
       store,
       serverUrl: inputs.serverUrl,
       verifier,
-      sign: policy.identities.sign,
+      identities: policy.identities,
       since: policy.review.historySince,
       rules: policy.review
     }) : void 0;
