@@ -2,7 +2,14 @@
 // with every reason when anything is refused.
 import { fileURLToPath } from 'node:url';
 import { getBooleanInput, getInput, setFailed, setOutput, summary, warning } from '@actions/core';
-import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
+import {
+  describeError,
+  describeNotPassed,
+  describeReport,
+  markdownReport,
+  renderSummary,
+  terminalText,
+} from '@twokey/core';
 import { callerWorkflow, type DeployInputs, passedChecksums, recordSummary, runDeployStep } from '@twokey/gate';
 import {
   attestationStoreFromInputs,
@@ -62,8 +69,12 @@ try {
 
   await summary.addRaw(`${markdownReport(report)}${recordSummary(result)}`, true).write();
   if (report.verdict !== 'pass') {
+    // The annotation names files and quotes reasons of others' choosing: each escaped (row 190), so a name cannot add a
+    // line of its own or a control sequence to it (found by the review of what twokey writes).
     const reasons = report.artifacts.flatMap((artifact) =>
-      describeNotPassed(artifact).map((line) => `${artifact.artifact.name ?? artifact.artifact.digest}: ${line}`),
+      describeNotPassed(artifact).map(
+        (line) => `${terminalText(artifact.artifact.name ?? artifact.artifact.digest)}: ${terminalText(line)}`,
+      ),
     );
     const unrecorded = result.recordError ? `\nRECORD_NOT_SIGNED: ${result.recordError}` : '';
     setFailed(`twokey refused the deploy:\n${reasons.join('\n')}${unrecorded}`);

@@ -444,3 +444,25 @@ export function terminalText(value: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/** terminalText line by line: a message's own lines kept, every other control character escaped. */
+export function terminalLines(text: string): string {
+  return text.split('\n').map(terminalText).join('\n');
+}
+
+/**
+ * A value as JSON (two-space indented) that is safe to write to a terminal or a runner's log, and reads back as the
+ * same value: JSON.stringify escapes U+0000–U+001F only, so the other characters terminalText escapes — DEL, the C1
+ * controls (U+009B introduces a control sequence, as ESC [ does), the line and paragraph separators, the
+ * bidirectional formatting characters — are written as `\u…` escapes, and `##[` (a workflow command anywhere in a
+ * runner's log line) as `#\u0023[`. Outside strings JSON is ASCII without `#`: each stands inside a string, where an
+ * escape is the same character (found by the review of what twokey writes).
+ */
+export function terminalJSON(value: unknown): string {
+  return JSON.stringify(value, null, 2)
+    .replace(
+      /[\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
+    .replace(/##\[/g, '#\\u0023[');
+}

@@ -3,7 +3,7 @@
 // is the one place that writes an outcome to the runner (@actions/core), so an action's src/ is inputs → stage →
 // reportStep.
 import { error as annotate, info, setFailed, setOutput, summary, warning } from '@actions/core';
-import { describeError, renderSummary, withoutWorkflowCommands } from '@twokey/core';
+import { describeError, renderSummary, terminalLines, withoutWorkflowCommands } from '@twokey/core';
 
 /** Writes text of others' choosing to the step's log with workflow commands off around it (withoutWorkflowCommands). */
 export function logUntrusted(text: string, write: (line: string) => void = info): void {
@@ -51,8 +51,9 @@ export function readStepInputs<T>(read: () => T): T | undefined {
 }
 
 export async function reportStep(outcome: StepOutcome): Promise<void> {
-  for (const message of outcome.errors) annotate(message);
-  if (outcome.failure !== undefined) setFailed(outcome.failure);
+  // Messages that may name files of others' choosing: their own lines kept, control characters escaped (row 190).
+  for (const message of outcome.errors) annotate(terminalLines(message));
+  if (outcome.failure !== undefined) setFailed(terminalLines(outcome.failure));
   try {
     await summary.addRaw(outcome.summary).write();
   } catch (error) {

@@ -5,10 +5,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { describeSodReport, type SodReport } from '@twokey/core';
+import { describeSodReport, type SodReport, terminalJSON } from '@twokey/core';
 import { InternalError } from '@twokey/sigstore';
 import { parseCommandArgs } from '../args';
-import { type CliIO, EXIT, UsageError } from '../io';
+import { type CliIO, EXIT, onRunner, UsageError } from '../io';
 import { ProgressBar } from '../progress';
 import { parseReportTime, runSodReport } from '../report-run';
 
@@ -119,7 +119,7 @@ export async function reportCommand(args: string[], io: CliIO): Promise<number> 
     progress.finish();
   }
   if (values.html !== undefined) await writeHtml(resolve(cwd, values.html), report, cwd);
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeSodReport(report));
+  io.stdout.write(values.json ? `${terminalJSON(report)}\n` : onRunner(describeSodReport(report)));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
 

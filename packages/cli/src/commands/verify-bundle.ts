@@ -23,7 +23,7 @@ import {
   trustedRootNamed,
 } from '@twokey/sigstore';
 import { parseCommandArgs } from '../args';
-import { type CliIO, EXIT, UsageError } from '../io';
+import { type CliIO, EXIT, onRunner, UsageError } from '../io';
 import { describeSigner } from '../show';
 
 export const VERIFY_BUNDLE_USAGE = `Usage: twokey verify-bundle --bundle FILE
@@ -112,8 +112,12 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
     throw withTrustedRootHint(error, values['trusted-root']);
   }
   checkPredicateType(verified, values['predicate-type'], values.bundle);
-  io.stdout.write(`Verified OK: ${terminalText(values.bundle!)}\n`);
-  io.stdout.write(describeSigner(verified, publicKey ? values.key : undefined));
+  // The SAN is a workflow file's path, which may hold `##[` (a workflow command on a runner): commands off around it.
+  io.stdout.write(
+    onRunner(
+      `Verified OK: ${terminalText(values.bundle!)}\n${describeSigner(verified, publicKey ? values.key : undefined)}`,
+    ),
+  );
   return EXIT.ok;
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { describeReport, isDigestReference, isoTime } from '@twokey/core';
+import { describeReport, isDigestReference, isoTime, terminalJSON } from '@twokey/core';
 import { judgeDeploy, writeSarif } from '@twokey/gate';
 import cliPackage from '../../package.json' with { type: 'json' };
 import { parseCommandArgs } from '../args';
@@ -107,7 +107,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
       toolVersion: cliPackage.version,
     });
   }
-  io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : onRunner(describeReport(report)));
+  io.stdout.write(json ? `${terminalJSON(report)}\n` : onRunner(describeReport(report)));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
 

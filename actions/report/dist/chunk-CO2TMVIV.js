@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-FM3JUTVQ.js";
+} from "./chunk-K3NKNRPG.js";
 import {
   SigningError,
   SigstoreInputError,
@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-VHWKOIDV.js";
+} from "./chunk-VXJSPB32.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -25,11 +25,11 @@ import {
   policyRolesOf,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-TLCA4AKS.js";
+} from "./chunk-PPCONCY5.js";
 import {
   CodedError,
   describeError
-} from "./chunk-KM27TQ7L.js";
+} from "./chunk-EU452BBU.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   CodedError,
   EXIT_CODES
-} from "./chunk-KM27TQ7L.js";
+} from "./chunk-EU452BBU.js";
 
 // packages/cli/src/io.ts
 var EXIT = {

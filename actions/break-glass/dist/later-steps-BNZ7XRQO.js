@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-ZBQLBUNB.js";
+} from "./chunk-KSXSAIBS.js";
 import {
   require_dist,
   require_dist2,

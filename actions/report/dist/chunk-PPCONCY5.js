@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   CodedError
-} from "./chunk-KM27TQ7L.js";
+} from "./chunk-EU452BBU.js";
 import {
   __commonJS,
   __require,

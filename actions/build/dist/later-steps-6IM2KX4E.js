@@ -34,7 +34,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-QOIFTFMH.js";
+} from "./chunk-6WMQIEHK.js";
 import {
   require_dist,
   require_dist2,

@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-FM3JUTVQ.js";
+} from "./chunk-K3NKNRPG.js";
 import {
   CodedError
-} from "./chunk-KM27TQ7L.js";
+} from "./chunk-EU452BBU.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

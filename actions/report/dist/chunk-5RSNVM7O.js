@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-VHWKOIDV.js";
+} from "./chunk-VXJSPB32.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -2769,6 +2769,17 @@ function visible(c) {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
+// packages/core/src/report.ts
+function terminalText(value) {
+  return value.replace(
+    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+}
+function terminalLines(text) {
+  return text.split("\n").map(terminalText).join("\n");
+}
+
 // packages/core/src/subjects.ts
 var MAX_SUBJECTS = 1024;
 var SubjectError = class extends CodedError {
@@ -2883,8 +2894,8 @@ function readStepInputs(read) {
   }
 }
 async function reportStep(outcome) {
-  for (const message of outcome.errors) error(message);
-  if (outcome.failure !== void 0) setFailed(outcome.failure);
+  for (const message of outcome.errors) error(terminalLines(message));
+  if (outcome.failure !== void 0) setFailed(terminalLines(outcome.failure));
   try {
     await summary.addRaw(outcome.summary).write();
   } catch (error2) {

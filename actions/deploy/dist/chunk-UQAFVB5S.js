@@ -8,7 +8,7 @@ import {
   createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-7IQZNZP4.js";
+} from "./chunk-BAA3IPMA.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-AT26ALSD.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-DJMRIUFB.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

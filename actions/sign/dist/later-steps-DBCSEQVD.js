@@ -49,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-343QQTJT.js";
+} from "./chunk-TMLVGTOJ.js";
 import {
   require_dist,
   require_dist2,

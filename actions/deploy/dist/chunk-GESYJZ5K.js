@@ -6,7 +6,7 @@ import {
   createGitHubClient,
   describeError,
   logUntrusted
-} from "./chunk-7IQZNZP4.js";
+} from "./chunk-BAA3IPMA.js";
 import {
   require_dist,
   require_dist2,

@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-GTR4MFYB.js";
+} from "./chunk-35OVOGMV.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VPSPXVJN.js";
+} from "./chunk-5RSNVM7O.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,11 +20,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-VHWKOIDV.js";
+} from "./chunk-VXJSPB32.js";
 import {
   createGitHubClient
-} from "./chunk-TLCA4AKS.js";
-import "./chunk-KM27TQ7L.js";
+} from "./chunk-PPCONCY5.js";
+import "./chunk-EU452BBU.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 

@@ -20152,6 +20152,17 @@ function showTag(tag) {
   return short2.length > 100 ? `${short2.slice(0, 100)}\u2026` : short2;
 }
 
+// packages/core/src/report.ts
+function terminalText(value) {
+  return value.replace(
+    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+}
+function terminalLines(text) {
+  return text.split("\n").map(terminalText).join("\n");
+}
+
 // packages/core/src/subjects.ts
 var MAX_SUBJECTS = 1024;
 var SubjectError = class extends CodedError {
@@ -20266,8 +20277,8 @@ function readStepInputs(read) {
   }
 }
 async function reportStep(outcome) {
-  for (const message of outcome.errors) error(message);
-  if (outcome.failure !== void 0) setFailed(outcome.failure);
+  for (const message of outcome.errors) error(terminalLines(message));
+  if (outcome.failure !== void 0) setFailed(terminalLines(outcome.failure));
   try {
     await summary.addRaw(outcome.summary).write();
   } catch (error2) {
@@ -20596,7 +20607,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-ZC3YVKWC.js");
+  const { signUnderPolicy } = await import("./later-steps-DBCSEQVD.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

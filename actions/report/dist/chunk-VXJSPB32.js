@@ -15,10 +15,10 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-TLCA4AKS.js";
+} from "./chunk-PPCONCY5.js";
 import {
   CodedError
-} from "./chunk-KM27TQ7L.js";
+} from "./chunk-EU452BBU.js";
 import {
   require_dist,
   require_dist2,

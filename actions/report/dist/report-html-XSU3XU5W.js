@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-KM27TQ7L.js";
+} from "./chunk-EU452BBU.js";
 import {
   __commonJS,
   __export,
