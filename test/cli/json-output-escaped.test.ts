@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { terminalJSON } from '@twokey/core';
+import { readDeployReport, terminalJSON } from '@twokey/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../packages/cli/src/cli';
 
@@ -61,7 +61,7 @@ describe('twokey verify --json on a file named with control characters and a wor
     expect(stdout).not.toMatch(RAW);
     expect(stdout).toContain('\\u009b2K');
     expect(stdout).toContain('\\u202e#\\u0023[notice title=twokey]');
-    expect(JSON.parse(stdout).artifacts[0].artifact.name).toBe(NAME);
+    expect(readDeployReport(stdout, 'twokey verify --json').artifacts[0]!.artifact.name).toBe(NAME);
   });
 
   it('the text report escapes them too, with workflow commands off around it on a runner', async () => {

@@ -3,6 +3,9 @@
 // the next month (2026-02-30 is 2026-03-02) and takes 24:00 as the next day's midnight: an auditor who typed one would
 // be judged as of another day without a word.
 
+/** The last instant `toISOString` writes as `YYYY-…Z` (after it: `+010000-…`), which reports and predicates hold. */
+export const LAST_ISO_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
 
 /** The instant `value` names (a date is its midnight UTC), or undefined when it is not such a time or names none. */

@@ -18,6 +18,7 @@ import {
   EvaluationError,
   type EvidenceUsed,
   formatDigest,
+  LAST_ISO_TIME_MS,
   matchIdentity,
   type Policy,
   REPORT_SCHEMA_VERSION,
@@ -201,11 +202,9 @@ function passesUntil(
   return earliest(bounds);
 }
 
-/** The last instant a report's times can name (`YYYY-…Z`): a max-age of millennia bounds nothing sooner. */
-const LAST_REPORT_TIME = Date.parse('9999-12-31T23:59:59.999Z');
-
+/** A time a report can name (`YYYY-…Z`): a max-age of millennia bounds nothing sooner than the year 9999's end. */
 function isoTimeBefore10000(ms: number): string {
-  return new Date(Math.min(ms, LAST_REPORT_TIME)).toISOString();
+  return new Date(Math.min(ms, LAST_ISO_TIME_MS)).toISOString();
 }
 
 /** The earliest of ISO 8601 UTC times (toISOString's: they sort as text); undefined when one is missing or none. */

@@ -16,6 +16,7 @@ import {
   type GitHubAccount,
   type Inline,
   isBotAccount,
+  LAST_ISO_TIME_MS,
   MAX_SUBJECTS,
   parseDuration,
   renderSummary,
@@ -33,8 +34,6 @@ import { createGitHubClient, type GitHubClient } from './octokit';
 import { readRunAttempt, triggeringActorMismatch } from './run-attempt';
 import type { StepOutcome } from './step';
 
-const LAST_ISO_TIME = Date.parse('9999-12-31T23:59:59.999Z');
-
 /** The break-glass attestation of `inputs` (their required values checked), signed; or why not (BreakGlassError). */
 export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGlassResult> {
   let seconds: number;
@@ -45,7 +44,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   }
   // Ten digits of days (9999999999d) end after the last time an ISO 8601 date holds: refused as the input it is, not
   // an internal error when the window is written. (The org policy's max-duration, which the gate reads, is far less.)
-  if ((inputs.now ?? new Date()).getTime() + seconds * 1000 > LAST_ISO_TIME) {
+  if ((inputs.now ?? new Date()).getTime() + seconds * 1000 > LAST_ISO_TIME_MS) {
     throw new BreakGlassError('BREAK_GLASS_INPUT', `duration: ${inputs.duration}: ends after the year 9999`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);

@@ -6,6 +6,7 @@ import {
   BREAK_GLASS_RUN_SUBJECT,
   BundleVerificationError,
   BundleVerifier,
+  LAST_ISO_TIME_MS,
   MAX_SUBJECTS,
   REVIEWED_COMMIT_SUBJECT,
   REVIEW_PREDICATE_TYPE,
@@ -50,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-GESYJZ5K.js";
+} from "./chunk-MT2PKWGM.js";
 import {
   CodedError,
   OidcTokenError,
@@ -1459,7 +1460,6 @@ function hiddenItem(value, path = "data") {
 }
 
 // packages/github/src/break-glass-sign.ts
-var LAST_ISO_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 async function signBreakGlass(inputs) {
   let seconds;
   try {
@@ -1467,7 +1467,7 @@ async function signBreakGlass(inputs) {
   } catch (error) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
-  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME) {
+  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME_MS) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${inputs.duration}: ends after the year 9999`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);

@@ -29273,6 +29273,9 @@ function describeSchemaError(error) {
   }
 }
 
+// packages/core/src/iso-time.ts
+var LAST_ISO_TIME_MS = Date.parse("9999-12-31T23:59:59.999Z");
+
 // packages/core/src/sod-metrics.ts
 var SodReportError = class extends CodedError {
   kind = "usage";
@@ -36370,6 +36373,7 @@ export {
   parseReviewPredicate,
   evidenceFromPredicate,
   reviewedCommitOf,
+  LAST_ISO_TIME_MS,
   require_dist4 as require_dist,
   parseDuration,
   policyRolesOf,

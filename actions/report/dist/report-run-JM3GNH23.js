@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-5RSNVM7O.js";
+} from "./chunk-RXOBM5WH.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -17,10 +17,11 @@ import {
   deploymentsFromGitHub,
   fetchAttestations,
   isRejected,
+  isoTime,
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-VXJSPB32.js";
+} from "./chunk-62AL5ELY.js";
 import {
   createGitHubClient
 } from "./chunk-PPCONCY5.js";
@@ -30,24 +31,6 @@ import "./chunk-SZAEJYAL.js";
 
 // packages/cli/src/report-run.ts
 import { resolve } from "node:path";
-
-// packages/core/src/iso-time.ts
-var ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
-function isoTime(value) {
-  const parts = ISO_TIME.exec(value);
-  if (!parts) return void 0;
-  const [, year, month, day, hour = "00", minute = "00", second = "00", offsetHours = "00", offsetMinutes = "00"] = parts.map((p) => p);
-  const y = Number(year);
-  const m = Number(month);
-  const last = /* @__PURE__ */ new Date(0);
-  last.setUTCFullYear(y, m, 0);
-  const daysInMonth = last.getUTCDate();
-  const valid = m >= 1 && m <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(offsetHours) <= 23 && Number(offsetMinutes) <= 59;
-  if (!valid) return void 0;
-  const time = new Date(value);
-  if (Number.isNaN(time.getTime()) || !/^\d{4}-/.test(time.toISOString())) return void 0;
-  return time;
-}
 
 // packages/cli/src/report-deployments.ts
 var PER_PAGE = 100;

@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-KSXSAIBS.js";
+} from "./chunk-V3GSYX5D.js";
 import {
   require_dist,
   require_dist2,
@@ -23143,6 +23143,9 @@ function isJavaScriptRegExp(pattern) {
   }
 }
 
+// packages/core/src/iso-time.ts
+var LAST_ISO_TIME_MS = Date.parse("9999-12-31T23:59:59.999Z");
+
 // packages/core/src/policy.ts
 var import_yaml = __toESM(require_dist4());
 var MAX_POLICY_LENGTH = 128 * 1024;
@@ -31785,7 +31788,6 @@ function jobIdentity(token, serverUrl) {
 }
 
 // packages/github/src/break-glass-sign.ts
-var LAST_ISO_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 async function signBreakGlass(inputs) {
   let seconds;
   try {
@@ -31793,7 +31795,7 @@ async function signBreakGlass(inputs) {
   } catch (error) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
-  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME) {
+  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME_MS) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${inputs.duration}: ends after the year 9999`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);

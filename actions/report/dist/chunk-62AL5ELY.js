@@ -4574,6 +4574,25 @@ function environmentKey(name) {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
+// packages/core/src/iso-time.ts
+var LAST_ISO_TIME_MS = Date.parse("9999-12-31T23:59:59.999Z");
+var ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+function isoTime(value) {
+  const parts = ISO_TIME.exec(value);
+  if (!parts) return void 0;
+  const [, year, month, day, hour = "00", minute = "00", second = "00", offsetHours = "00", offsetMinutes = "00"] = parts.map((p) => p);
+  const y = Number(year);
+  const m = Number(month);
+  const last = /* @__PURE__ */ new Date(0);
+  last.setUTCFullYear(y, m, 0);
+  const daysInMonth = last.getUTCDate();
+  const valid = m >= 1 && m <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(offsetHours) <= 23 && Number(offsetMinutes) <= 59;
+  if (!valid) return void 0;
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()) || !/^\d{4}-/.test(time.toISOString())) return void 0;
+  return time;
+}
+
 // packages/core/src/verification-summary.ts
 var VERIFICATION_SUMMARY_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1";
 var TWO_PERSON_RULE_LEVEL = "TWOKEY_TWO_PERSON_RULE_LEVEL_1";
@@ -16921,6 +16940,8 @@ export {
   evidenceFromPredicate,
   reviewedCommitOf,
   artifactSubjects,
+  LAST_ISO_TIME_MS,
+  isoTime,
   buildVerificationSummary,
   readDecisionRecord,
   EvidenceLedger,

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-VXJSPB32.js";
+} from "./chunk-62AL5ELY.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-CO2TMVIV.js";
+} from "./chunk-VDNKM5BL.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-K3NKNRPG.js";
@@ -25,6 +25,7 @@ import {
   BREAK_GLASS_RUN_SUBJECT,
   BundleVerificationError,
   BundleVerifier,
+  LAST_ISO_TIME_MS,
   REVIEWED_COMMIT_SUBJECT,
   REVIEW_PREDICATE_TYPE,
   SigstoreInputError,
@@ -44,7 +45,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-VXJSPB32.js";
+} from "./chunk-62AL5ELY.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -1465,7 +1466,6 @@ function hiddenItem(value, path = "data") {
 }
 
 // packages/github/src/break-glass-sign.ts
-var LAST_ISO_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 async function signBreakGlass(inputs) {
   let seconds;
   try {
@@ -1473,7 +1473,7 @@ async function signBreakGlass(inputs) {
   } catch (error) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
-  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME) {
+  if ((inputs.now ?? /* @__PURE__ */ new Date()).getTime() + seconds * 1e3 > LAST_ISO_TIME_MS) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${inputs.duration}: ends after the year 9999`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);

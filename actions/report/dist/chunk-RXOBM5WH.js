@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-VXJSPB32.js";
+} from "./chunk-62AL5ELY.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
