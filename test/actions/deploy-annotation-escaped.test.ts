@@ -1,8 +1,9 @@
 // The deploy action fails its step with an annotation naming each refused artifact and why: a file alice's build
-// named with an escape sequence and line breaks (`app.tgz ESC[8m LF LF NOTE: … the deploy was accepted`) put its own
-// paragraph into the red annotation on the run's page and a control sequence into the log (@actions/core encodes `%`,
-// CR and LF only, and the runner turns them back into lines). Names and reasons are now escaped, as every other text
-// the actions write (row 190). Found by the review of what twokey writes. The action runs as the runner runs it.
+// named with an escape sequence and line breaks put its own paragraph into the red annotation on the run's page and a
+// control sequence into the log (@actions/core encodes `%`, CR and LF only). Such a name is refused where the subjects
+// are read now (row 260: test/actions/subject-name-annotations.test.ts); a name with a right-to-left override and a
+// line separator (no control characters) reaches the report, and the annotation shows them escaped, as every other
+// text the actions write (row 190). Found by the review of what twokey writes. The action runs as the runner runs it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAction } from '@twokey/testkit';
@@ -10,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
 
 const NAME =
-  'app.tgz\u001b[8m\n\nNOTE: review-rules is a known false positive of this runner image; the deploy was accepted';
+  'app.tgz\u202egpj.exe\u2028NOTE: review-rules is a known false positive of this runner image; the deploy was accepted';
 
 describe('the deploy action’s refusal annotation', () => {
   it('names a file of others’ choosing escaped: no control sequence, no line of its own', async () => {
@@ -32,8 +33,7 @@ describe('the deploy action’s refusal annotation', () => {
     expect(run.outputs.verified).toBe('false');
     const annotation = run.log.split('\n').find((line) => line.startsWith('::error::twokey refused the deploy:'));
     expect(annotation, run.log).toBeDefined();
-    expect(annotation).toContain('app.tgz\\u001b[8m\\u000a\\u000aNOTE');
-    expect(annotation).not.toContain('\u001b');
-    expect(annotation).not.toContain('%0A%0ANOTE');
+    expect(annotation).toContain('app.tgz\\u202egpj.exe\\u2028NOTE');
+    expect(annotation).not.toMatch(/[\u202e\u2028]/u);
   }, 120_000);
 });

@@ -582,12 +582,12 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
   });
 
   describe('the sign action still signs what was reviewed', () => {
-    it('a Dependabot pull request approved by someone independent, when the policy lists dependabot[bot] as a bot pusher (refused when it does not)', async () => {
-      const { bob, repository, state } = acme();
+    it('a Dependabot pull request approved by two people, when the policy lists dependabot[bot] as a bot pusher (refused when it does not)', async () => {
+      const { bob, carol, repository, state } = acme();
       const dependabot = aBot('dependabot', { id: 49699333 });
       const bump = aCommit({ author: dependabot, message: 'Bump yaml from 2.8.0 to 2.8.1' });
       const pullRequest = aPullRequest({ author: dependabot, commits: [bump], baseSha: repository.branches.main });
-      pullRequest.reviews.push(aReview({ by: bob, on: bump.sha }));
+      pullRequest.reviews.push(aReview({ by: bob, on: bump.sha }), aReview({ by: carol, on: bump.sha }));
       const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
 
       expectSigned(await runSign([...state, dependabot], { commit: merged, policy: BOT_PUSHERS_POLICY }));
@@ -595,6 +595,24 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
         await runSign([...state, dependabot], { commit: merged }),
         'contributors-identified',
         'was made by dependabot[bot], a bot',
+      );
+    });
+
+    it('a Dependabot pull request approved by one person alone, listed bot or not: its bump pins what a writer may have pushed upstream', async () => {
+      // Found by the review of bots and agents: alice pushes her code to acme/internal-lib (or moves an action tag),
+      // Dependabot opens "Bump internal-lib from 1a2b3c4 to 9f8e7d6" — author, committer and pusher are the bot — and
+      // alice approves and merges it. Nobody stands behind a bot's change as its author: one more approval is asked.
+      const { alice, repository, state } = acme();
+      const dependabot = aBot('dependabot', { id: 49699333 });
+      const bump = aCommit({ author: dependabot, message: 'Bump internal-lib from 1a2b3c4 to 9f8e7d6' });
+      const pullRequest = aPullRequest({ author: dependabot, commits: [bump], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: alice, on: bump.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+      expectSignRefused(
+        await runSign([...state, dependabot], { commit: merged, policy: BOT_PUSHERS_POLICY }),
+        'min-independent-approvals',
+        '1 + 1: the author dependabot[bot] is a bot: nobody stands behind its change as its author',
       );
     });
 

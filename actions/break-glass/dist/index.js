@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-V3GSYX5D.js";
+} from "./chunk-WVIGASR2.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -8,6 +8,7 @@ import {
   describeReport,
   markdownReport,
   renderSummary,
+  terminalLines,
   terminalText,
 } from '@twokey/core';
 import { callerWorkflow, type DeployInputs, passedChecksums, recordSummary, runDeployStep } from '@twokey/gate';
@@ -59,7 +60,7 @@ try {
   if (result.recordPath) setOutput('record-path', result.recordPath);
   if (result.deployApprovalPath) setOutput('deploy-approval-path', result.deployApprovalPath);
   if (result.sarifPath) setOutput('sarif-path', result.sarifPath);
-  else if (result.sarifError) warning(`no SARIF written: ${result.sarifError}`);
+  else if (result.sarifError) warning(`no SARIF written: ${terminalText(result.sarifError)}`);
   if (result.recordStored) {
     setOutput('attestation-id', result.recordStored.id);
     setOutput('attestation-url', result.recordStored.url);
@@ -76,9 +77,9 @@ try {
         (line) => `${terminalText(artifact.artifact.name ?? artifact.artifact.digest)}: ${terminalText(line)}`,
       ),
     );
-    const unrecorded = result.recordError ? `\nRECORD_NOT_SIGNED: ${result.recordError}` : '';
+    const unrecorded = result.recordError ? `\nRECORD_NOT_SIGNED: ${terminalText(result.recordError)}` : '';
     setFailed(`twokey refused the deploy:\n${reasons.join('\n')}${unrecorded}`);
-  } else if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
+  } else if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${terminalText(result.recordError)}`);
   // What passed, for a later job that downloads it again to check it ships the same bytes (sha256sum --check).
   if (passed) setOutput('digests', passedChecksums(report));
   // Until when that evidence passes (max-age, a break-glass's expiry): the later job checks it before it ships.
@@ -88,7 +89,8 @@ try {
 } catch (error) {
   setOutput('verified', 'false');
   const message = describeError(error);
-  setFailed(message);
+  // An error before the report may name a file of others' choosing (a subject, a bundle): escaped, its lines kept.
+  setFailed(terminalLines(message));
   await summary
     .addRaw(renderSummary([{ heading: 'twokey deploy gate: not evaluated' }, { preformatted: message }]), true)
     .write();

@@ -255,6 +255,21 @@ deploy:
     }
   });
 
+  it('refuses the Copilot coding agent as a bot pusher: it pushes what whoever asks it chooses', () => {
+    // Found by the review of bots and agents: listed, alice's own commits put on its branch by a fast-forward she asks
+    // for ("@copilot merge origin/alice-scratch") were the agent's pushes, and her approval counted as independent.
+    for (const login of ['Copilot', 'copilot[bot]', 'copilot-swe-agent[bot]', 'Copilot-SWE-Agent']) {
+      const error = policyError(`${MINIMAL}review:\n  bot-pushers: ["dependabot[bot]", "${login}"]\n`);
+      expect(error.problems).toEqual([
+        {
+          path: 'review.bot-pushers.1',
+          line: 10,
+          message: `${login} cannot be a bot pusher: a coding agent pushes what whoever asks it chooses, and names nobody who did`,
+        },
+      ]);
+    }
+  });
+
   it('refuses min-approvals below 1 (a gate that needs no approval is no gate)', () => {
     const error = policyError(`${MINIMAL}review: { min-approvals: 0 }\n`);
     expect(error.message).toContain('.twokey/policy.yml: review.min-approvals: expected at least 1, found 0');

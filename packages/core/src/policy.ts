@@ -1077,20 +1077,26 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
   return problems;
 }
 
-/** Bots any writer can make push what they choose, which a policy may never list as review.bot-pushers. */
-const DIRECTED_BOTS = new Set(['github-actions[bot]', 'github-actions']);
+/**
+ * Bots any writer can make push what they choose, which a policy may never list as review.bot-pushers, and why: the
+ * GITHUB_TOKEN's bot, and the Copilot coding agent (REST names it `Copilot`, its commits `copilot-swe-agent[bot]`),
+ * which pushes what whoever asks it chooses — alice's own commits too, put on its branch by a fast-forward she asks
+ * for, with no trailer naming her (found by the review of bots and agents).
+ */
+const DIRECTED_BOTS = new Map<string, string>([
+  ...['github-actions[bot]', 'github-actions'].map(
+    (login) => [login, 'any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN'] as const,
+  ),
+  ...['copilot', 'copilot[bot]', 'copilot-swe-agent', 'copilot-swe-agent[bot]'].map(
+    (login) => [login, 'a coding agent pushes what whoever asks it chooses, and names nobody who did'] as const,
+  ),
+]);
 
 function botPusherProblems(document: PolicyDocument): PolicyProblem[] {
-  return (document.review?.['bot-pushers'] ?? []).flatMap((login, i) =>
-    DIRECTED_BOTS.has(login.toLowerCase())
-      ? [
-          {
-            path: `review.bot-pushers.${i}`,
-            message: `${login} cannot be a bot pusher: any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN`,
-          },
-        ]
-      : [],
-  );
+  return (document.review?.['bot-pushers'] ?? []).flatMap((login, i) => {
+    const why = DIRECTED_BOTS.get(login.toLowerCase());
+    return why ? [{ path: `review.bot-pushers.${i}`, message: `${login} cannot be a bot pusher: ${why}` }] : [];
+  });
 }
 
 function patternMessage(path: string, found: unknown): string {

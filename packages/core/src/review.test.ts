@@ -1063,13 +1063,16 @@ describe('evaluateReview: an author nobody made accountable needs one more appro
     }
   });
 
-  it('asks one more of a bot author, unless review.bot-pushers lists it (dependabot)', () => {
+  it('asks one more of a bot author, even one review.bot-pushers lists (dependabot): nobody stands behind its change', () => {
     const byBot = withPr(honestEvidence(), { author: dependabot });
     const unlisted = evaluateReview(byBot, RULES);
     expect(check(unlisted, 'min-independent-approvals').reason).toContain(
       '1 + 1: the author dependabot[bot] is a bot review.bot-pushers does not list',
     );
     const listed = evaluateReview(byBot, { ...RULES, botPushers: ['dependabot[bot]'] });
-    expect(check(listed, 'min-independent-approvals').reason).toBe('1 independent approval (bob), at least 1 required');
+    expect(check(listed, 'min-independent-approvals')).toMatchObject({ verdict: 'fail' });
+    expect(check(listed, 'min-independent-approvals').reason).toContain(
+      '1 + 1: the author dependabot[bot] is a bot: nobody stands behind its change as its author',
+    );
   });
 });

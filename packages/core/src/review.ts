@@ -663,18 +663,21 @@ function criterionCheck(criterion: Criterion, judged: Judged[]): Check {
 /**
  * Why the pull request's author is not someone accountable for the change, if so: a person without write access to
  * the repository — anyone can open a pull request on a public repository, from a fork, under an account made for the
- * purpose — or whose permission the evidence does not record, or a bot the policy does not list in
- * `review.bot-pushers`. Their change then needs one more independent approval: two people with write access must
- * stand behind it, as when a writer opens it.
+ * purpose — or whose permission the evidence does not record, or a bot. Their change then needs one more independent
+ * approval: two people with write access must stand behind it, as when a writer opens it.
  */
 function outsideAuthor(evidence: ReviewEvidence, rules: ReviewRules): string | undefined {
   const author = evidence.pullRequest?.author;
   if (!author) return undefined;
   if (isBot(author)) {
-    // A bot opens whatever whoever directs it asks (a workflow's GITHUB_TOKEN opening a sock puppet's fork): only one
-    // the policy trusts as a pusher (`review.bot-pushers`, e.g. dependabot[bot]) stands for its own changes.
+    // A bot opens whatever whoever directs it asks (a workflow's GITHUB_TOKEN opening a sock puppet's fork), and even
+    // one the policy trusts as a pusher (`review.bot-pushers`, e.g. dependabot[bot]) stands for nobody: its bump pins
+    // whatever what it watches holds — an internal package, a submodule, an action tag a writer may push unreviewed —
+    // so alone, her approval of the bump would ship her own code (found by the review of bots and agents).
     const listed = rules.botPushers.some((login) => login.toLowerCase() === author.login.toLowerCase());
-    return listed ? undefined : `the author ${author.login} is a bot review.bot-pushers does not list`;
+    return listed
+      ? `the author ${author.login} is a bot: nobody stands behind its change as its author`
+      : `the author ${author.login} is a bot review.bot-pushers does not list`;
   }
   const permission = permissionOf(evidence.permissions, author.login);
   if (permission !== undefined && WRITE_PERMISSIONS.includes(permission)) return undefined;

@@ -13,6 +13,7 @@ import {
   SubjectError,
   type SubjectInputs,
   subjectSource,
+  terminalText,
   withoutTrailingSlashes,
 } from '@twokey/core';
 import { type GlobOptions, glob } from 'tinyglobby';
@@ -204,6 +205,15 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): voi
         throw new SubjectError(
           'SUBJECT_NAME_INVALID',
           `subject-path: ${relative(workspace, directory) || '.'} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
+        );
+      }
+      // A line break in a name: no glob pattern matches it (`dist/*/**` never saw `payload\n.sh`, which `./deploy.sh
+      // dist/*` ships), and every message naming it would write lines of its own (found by the review of this stop's
+      // output fixes). Any control character is refused, the name shown escaped.
+      if (/\p{Cc}/u.test(name)) {
+        throw new SubjectError(
+          'SUBJECT_NAME_INVALID',
+          `subject-path: ${terminalText(relative(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
         );
       }
       let kind: ReturnType<typeof statSync>;

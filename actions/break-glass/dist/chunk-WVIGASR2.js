@@ -628,7 +628,7 @@ var BreakGlassError = class extends CodedError {
   name = "BreakGlassError";
 };
 function breakGlassStep(inputs) {
-  return runBreakGlassStage(inputs).then(async (result) => (await import("./later-steps-6UY3AR2J.js")).breakGlassOutcome(result)).catch((error2) => failedStep("twokey break-glass: nothing signed", error2));
+  return runBreakGlassStage(inputs).then(async (result) => (await import("./later-steps-YIEDIP3T.js")).breakGlassOutcome(result)).catch((error2) => failedStep("twokey break-glass: nothing signed", error2));
 }
 async function runBreakGlassStage(inputs) {
   for (const [name, value] of [
@@ -641,7 +641,7 @@ async function runBreakGlassStage(inputs) {
   if (!/^[0-9a-f]{40}$/.test(inputs.commit)) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `commit: expected a 40-hex commit SHA, found ${inputs.commit}`);
   }
-  const { signBreakGlass } = await import("./later-steps-6UY3AR2J.js");
+  const { signBreakGlass } = await import("./later-steps-YIEDIP3T.js");
   return signBreakGlass(inputs);
 }
 
@@ -669,6 +669,7 @@ export {
   CodedError,
   describeError,
   renderSummary,
+  terminalText,
   resolveSigningEndpoints,
   GITHUB_ENDPOINTS,
   PUBLIC_GOOD_ENDPOINTS,

@@ -4,7 +4,7 @@ import {
   describeError,
   terminalLines,
   withoutWorkflowCommands
-} from "./chunk-EU452BBU.js";
+} from "./chunk-VZCWSJKA.js";
 
 // packages/sigstore/src/endpoints.ts
 async function resolveSigningEndpoints(source) {

@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-EU452BBU.js";
+} from "./chunk-VZCWSJKA.js";
 import {
   __commonJS,
   __export,

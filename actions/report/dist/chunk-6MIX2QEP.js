@@ -15,10 +15,10 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-PPCONCY5.js";
+} from "./chunk-LFSMNMX6.js";
 import {
   CodedError
-} from "./chunk-EU452BBU.js";
+} from "./chunk-VZCWSJKA.js";
 import {
   require_dist,
   require_dist2,

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-ZBUSDRWZ.js";
+} from "./chunk-YWDP7T7G.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -13,15 +13,15 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-VDNKM5BL.js";
+} from "./chunk-F4NJ4FRT.js";
 import {
   resolveSigningEndpoints
-} from "./chunk-K3NKNRPG.js";
+} from "./chunk-OZICEKYY.js";
 import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-RXOBM5WH.js";
+} from "./chunk-LEUICK4W.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-62AL5ELY.js";
+} from "./chunk-6MIX2QEP.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -73,7 +73,7 @@ import {
   sameRepositoryUri,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-PPCONCY5.js";
+} from "./chunk-LFSMNMX6.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -82,7 +82,7 @@ import {
   deployReportProblems,
   describeError,
   rejectionCauses
-} from "./chunk-EU452BBU.js";
+} from "./chunk-VZCWSJKA.js";
 import "./chunk-NHWHUFJX.js";
 import {
   __toESM

@@ -7,8 +7,9 @@ import {
   createGitHubClient,
   describeError,
   renderSummary,
-  resolveSigningEndpoints
-} from "./chunk-V3GSYX5D.js";
+  resolveSigningEndpoints,
+  terminalText
+} from "./chunk-WVIGASR2.js";
 import {
   require_dist,
   require_dist2,
@@ -17856,7 +17857,7 @@ function outsideAuthor(evidence, rules) {
   if (!author) return void 0;
   if (isBot(author)) {
     const listed = rules.botPushers.some((login) => login.toLowerCase() === author.login.toLowerCase());
-    return listed ? void 0 : `the author ${author.login} is a bot review.bot-pushers does not list`;
+    return listed ? `the author ${author.login} is a bot: nobody stands behind its change as its author` : `the author ${author.login} is a bot review.bot-pushers does not list`;
   }
   const permission = permissionOf(evidence.permissions, author.login);
   if (permission !== void 0 && WRITE_PERMISSIONS.includes(permission)) return void 0;
@@ -23234,6 +23235,14 @@ function buildWorkflowProblem(signer, rule) {
 function buildRunProblem(signer, rule) {
   return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);
 }
+var DIRECTED_BOTS = new Map([
+  ...["github-actions[bot]", "github-actions"].map(
+    (login) => [login, "any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN"]
+  ),
+  ...["copilot", "copilot[bot]", "copilot-swe-agent", "copilot-swe-agent[bot]"].map(
+    (login) => [login, "a coding agent pushes what whoever asks it chooses, and names nobody who did"]
+  )
+]);
 
 // packages/core/src/repository-binding.ts
 var EvaluationError = class extends CodedError {
@@ -29883,6 +29892,12 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
           `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (new RegExp("\\p{Cc}", "u").test(name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${terminalText(relative2(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

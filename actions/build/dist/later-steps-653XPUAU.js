@@ -34,7 +34,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-6WMQIEHK.js";
+} from "./chunk-OEBQOFTH.js";
 import {
   require_dist,
   require_dist2,
@@ -15933,7 +15933,7 @@ function outsideAuthor(evidence, rules) {
   if (!author) return void 0;
   if (isBot(author)) {
     const listed = rules.botPushers.some((login) => login.toLowerCase() === author.login.toLowerCase());
-    return listed ? void 0 : `the author ${author.login} is a bot review.bot-pushers does not list`;
+    return listed ? `the author ${author.login} is a bot: nobody stands behind its change as its author` : `the author ${author.login} is a bot review.bot-pushers does not list`;
   }
   const permission = permissionOf(evidence.permissions, author.login);
   if (permission !== void 0 && WRITE_PERMISSIONS.includes(permission)) return void 0;
@@ -21045,6 +21045,14 @@ function buildWorkflowProblem(signer, rule) {
 function buildRunProblem(signer, rule) {
   return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);
 }
+var DIRECTED_BOTS = new Map([
+  ...["github-actions[bot]", "github-actions"].map(
+    (login) => [login, "any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN"]
+  ),
+  ...["copilot", "copilot[bot]", "copilot-swe-agent", "copilot-swe-agent[bot]"].map(
+    (login) => [login, "a coding agent pushes what whoever asks it chooses, and names nobody who did"]
+  )
+]);
 
 // packages/core/src/repository-binding.ts
 var EvaluationError = class extends CodedError {

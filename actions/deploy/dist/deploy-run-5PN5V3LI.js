@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-ACA5GRBI.js";
+} from "./chunk-BJAHTFMC.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-MT2PKWGM.js";
+} from "./chunk-CEUSPH57.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -80,7 +80,7 @@ import {
   describeError,
   rejectionCauses,
   resolveSigningEndpoints
-} from "./chunk-BAA3IPMA.js";
+} from "./chunk-OHIZ2W6J.js";
 import {
   require_dist as require_dist2
 } from "./chunk-CGMKVA5F.js";

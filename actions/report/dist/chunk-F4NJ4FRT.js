@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-K3NKNRPG.js";
+} from "./chunk-OZICEKYY.js";
 import {
   SigningError,
   SigstoreInputError,
@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-62AL5ELY.js";
+} from "./chunk-6MIX2QEP.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -25,11 +25,12 @@ import {
   policyRolesOf,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-PPCONCY5.js";
+} from "./chunk-LFSMNMX6.js";
 import {
   CodedError,
-  describeError
-} from "./chunk-EU452BBU.js";
+  describeError,
+  terminalText
+} from "./chunk-VZCWSJKA.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
@@ -794,6 +795,12 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
           `subject-path: ${relative(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (new RegExp("\\p{Cc}", "u").test(name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${terminalText(relative(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

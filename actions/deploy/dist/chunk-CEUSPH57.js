@@ -5,8 +5,9 @@ import {
   OidcTokenError,
   createGitHubClient,
   describeError,
-  logUntrusted
-} from "./chunk-BAA3IPMA.js";
+  logUntrusted,
+  terminalText
+} from "./chunk-OHIZ2W6J.js";
 import {
   require_dist,
   require_dist2,
@@ -17866,7 +17867,7 @@ function outsideAuthor(evidence, rules) {
   if (!author) return void 0;
   if (isBot(author)) {
     const listed = rules.botPushers.some((login) => login.toLowerCase() === author.login.toLowerCase());
-    return listed ? void 0 : `the author ${author.login} is a bot review.bot-pushers does not list`;
+    return listed ? `the author ${author.login} is a bot: nobody stands behind its change as its author` : `the author ${author.login} is a bot review.bot-pushers does not list`;
   }
   const permission = permissionOf(evidence.permissions, author.login);
   if (permission !== void 0 && WRITE_PERMISSIONS.includes(permission)) return void 0;
@@ -24042,16 +24043,19 @@ function schemaProblems(errors, data) {
   }
   return problems;
 }
-var DIRECTED_BOTS = /* @__PURE__ */ new Set(["github-actions[bot]", "github-actions"]);
+var DIRECTED_BOTS = new Map([
+  ...["github-actions[bot]", "github-actions"].map(
+    (login) => [login, "any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN"]
+  ),
+  ...["copilot", "copilot[bot]", "copilot-swe-agent", "copilot-swe-agent[bot]"].map(
+    (login) => [login, "a coding agent pushes what whoever asks it chooses, and names nobody who did"]
+  )
+]);
 function botPusherProblems(document) {
-  return (document.review?.["bot-pushers"] ?? []).flatMap(
-    (login, i) => DIRECTED_BOTS.has(login.toLowerCase()) ? [
-      {
-        path: `review.bot-pushers.${i}`,
-        message: `${login} cannot be a bot pusher: any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN`
-      }
-    ] : []
-  );
+  return (document.review?.["bot-pushers"] ?? []).flatMap((login, i) => {
+    const why = DIRECTED_BOTS.get(login.toLowerCase());
+    return why ? [{ path: `review.bot-pushers.${i}`, message: `${login} cannot be a bot pusher: ${why}` }] : [];
+  });
 }
 function patternMessage(path, found) {
   if (path.endsWith(".issuer") || path.endsWith(".source-repository"))
@@ -35553,6 +35557,12 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
           `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (new RegExp("\\p{Cc}", "u").test(name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${terminalText(relative2(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

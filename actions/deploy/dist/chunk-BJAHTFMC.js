@@ -8,7 +8,7 @@ import {
   createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-BAA3IPMA.js";
+} from "./chunk-OHIZ2W6J.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-M2SU2B5Z.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-5PN5V3LI.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

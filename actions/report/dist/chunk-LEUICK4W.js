@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-62AL5ELY.js";
+} from "./chunk-6MIX2QEP.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

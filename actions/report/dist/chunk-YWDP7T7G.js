@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-K3NKNRPG.js";
+} from "./chunk-OZICEKYY.js";
 import {
   CodedError
-} from "./chunk-EU452BBU.js";
+} from "./chunk-VZCWSJKA.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

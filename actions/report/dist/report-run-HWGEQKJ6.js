@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-35OVOGMV.js";
+} from "./chunk-SUQITYX6.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-RXOBM5WH.js";
+} from "./chunk-LEUICK4W.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,11 +21,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-62AL5ELY.js";
+} from "./chunk-6MIX2QEP.js";
 import {
   createGitHubClient
-} from "./chunk-PPCONCY5.js";
-import "./chunk-EU452BBU.js";
+} from "./chunk-LFSMNMX6.js";
+import "./chunk-VZCWSJKA.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 

@@ -1,0 +1,41 @@
+// No glob pattern matches a name holding a line break: `subject-path: dist/*` over a directory whose `sub/` holds
+// `payload\n.sh` made no SUBJECT_DIRECTORY refusal (`dist/*/**` never saw the file) and `dist/**` left it out without a
+// word, while `./deploy.sh dist/*` ships it unjudged. A name with any control character where the subjects are is now
+// refused, shown escaped. Found by the review of this stop's output fixes.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSubjects } from '@twokey/sigstore';
+import { describe, expect, it } from 'vitest';
+
+const inputs = (subjectPath: string) => ({ subjectPath, subjectDigest: '', subjectName: '', subjectChecksums: '' });
+
+function release(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'twokey-control-names-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+describe('subject-path over a file whose name holds a control character', () => {
+  it.each([
+    ['dist/*, the file in a directory it matches', 'dist/*', 'dist/sub/payload\n.sh'],
+    ['dist/**, the file beside the subjects', 'dist/**', 'dist/payload\n.sh'],
+    ['dist/*, an escape in the name', 'dist/*', 'dist/app\u001b[8m.tgz'],
+  ])('%s: refused, naming it escaped', async (_what, pattern, name) => {
+    const dir = release({ 'dist/app.tgz': 'reviewed', [name]: 'unreviewed' });
+    const shown = name.replace('\n', '\\u000a').replace('\u001b', '\\u001b');
+    await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({
+      code: 'SUBJECT_NAME_INVALID',
+      message: `subject-path: ${shown} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
+    });
+  });
+
+  it('a release without one is read as before', async () => {
+    const dir = release({ 'dist/app.tgz': 'reviewed', 'dist/sub/payload.sh': 'also' });
+    const subjects = await resolveSubjects(inputs('dist/**'), dir);
+    expect(subjects.map((s) => s.name).sort()).toEqual(['app.tgz', 'payload.sh']);
+  });
+});
