@@ -174,6 +174,62 @@ describe('deployments are joined with decision records by run and environment', 
     );
   });
 
+  it('a re-run in the next window: a run’s jobs and records are counted over its whole life', () => {
+    // Found by the review of the fix: attempt 1 of a refused run in one window, "Re-run all jobs" in the next — the
+    // gate refuses again (a second record) and a ship job ships, then fails. The window saw 2 jobs and 2 records (every
+    // attempt's), the window before 1 job: no gap in either.
+    const refused = history.deploys.find((d) => d.result === 'FAILED' && d.recorded)!;
+    const record = honest.find((b) => b.source === `${refused.repository}/decisions.jsonl#${refused.runId}`)!;
+    const rerun = new Date(Date.parse(refused.at) + 20 * 86_400_000);
+    const uri = `https://github.com/${refused.repository}/actions/runs/${refused.runId}/attempts/2`;
+    const second = {
+      ...resign(record, `rerun/${refused.runId}.record.json`, uri, (statement) => {
+        statement.predicate.timeVerified = rerun.toISOString();
+      }),
+      signedAt: [rerun],
+    };
+    const at = rerun.toISOString();
+    const job = (id: number) => {
+      const made = deployment(id, refused.repository, refused.runId, 'production', at, refused.commit);
+      made.statuses[1]!.state = 'failure';
+      return made;
+    };
+    const policy = parsePolicy(orgHistoryPolicy('trusted_root.json', gaps), 'org-policy.yml');
+    const window = (deployments: object[]) => {
+      const ledger = new EvidenceLedger(policy, { owner: 'acme' });
+      for (const b of [...honest, second]) ledger.addVerified(b);
+      return computeSodReport({
+        policy,
+        ledger,
+        since: new Date(rerun.getTime() - 86_400_000),
+        until: new Date(rerun.getTime() + 86_400_000),
+        deployments: { source: 'deployments.json', records: deploymentsFromGitHub(deployments, 'deployments.json') },
+        generatedAt: new Date('2026-12-01T00:00:00Z'),
+      });
+    };
+    const gapsOf = (r: SodReport) => r.indicators.M6.items.filter((f) => f.kind === 'deployment-without-record');
+    // The re-run's gate alone: the run's life holds two gates (attempt 1's, before the window) and two records.
+    const honestRerun = window([...github(), job(99_010)]);
+    expect(gapsOf(honestRerun)).toEqual([]);
+    const forced = window([...github(), job(99_010), job(99_011)]);
+    expect(gapsOf(forced)).toEqual([
+      expect.objectContaining({
+        reason: expect.stringContaining(
+          `run ${refused.runId}) is one of 3 jobs of that run that ran in production, more than the 2 decision records of the run there`,
+        ),
+      }),
+    ]);
+  });
+
+  it('a deployment GitHub listed twice (a page boundary that moved) is one job', () => {
+    // Found by the review of the fix: the list is read newest first, a page at a time; a deployment created meanwhile
+    // pushes the last of a page onto the next. A refusing gate's deployment listed twice read as two jobs: a gap.
+    const refused = history.deploys.find((d) => d.result === 'FAILED' && d.recorded)!;
+    const listed = github();
+    const gate = listed.find((d) => JSON.stringify(d.statuses).includes(`/actions/runs/${refused.runId}/`))!;
+    expect(summary(report(honest, [...listed, JSON.parse(JSON.stringify(gate))], gaps))).toEqual(summary(baseline));
+  });
+
   it('a deployment whose statuses spell its environment in another case is one deployment of that environment', () => {
     // GitHub's environment names are not case sensitive (row 200): a status naming `Production` on a deployment to
     // `production` did not move it elsewhere, and its run is still known (found by the review of this stop's fixes).

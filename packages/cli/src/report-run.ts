@@ -96,7 +96,9 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
           repository,
           apiUrl: run.apiUrl,
           token: run.token,
-          ...(run.since && { since: run.since }),
+          // From a month before the window: a run's earlier attempts' jobs count against its records (M6), and GitHub
+          // re-runs a run for 30 days.
+          ...(run.since && { since: new Date(run.since.getTime() - RERUN_DAYS * 86_400_000) }),
         }),
       }
     : undefined;
@@ -111,6 +113,9 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
   });
   return { report, policy };
 }
+
+/** How long after a run GitHub lets it be re-run (its docs: 30 days), and a day more. */
+const RERUN_DAYS = 31;
 
 /** GitHub's deployments, as a file (the deployments API's list, each with its statuses). */
 /** A GitHub deployments export of this size holds ~100,000 deployments with their statuses. */

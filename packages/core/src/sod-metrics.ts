@@ -300,7 +300,7 @@ export function computeSodReport(request: SodReportRequest): SodReport {
     M1: unapprovedRate(decisions, ledger.decisions, noDeployIdentity),
     M2: approvalLatency(reviews, ledger, within, deployments, noDeployIdentity),
     M3: privilegedApprovers(reviews, people),
-    M6: auditCompleteness(ledger, within, deployments),
+    M6: auditCompleteness(ledger, within, deployments, request.deployments?.records),
     M7: approvalReuse(ledger, within, people),
     M8: emergencyBypass(ledger, decisions, months, within, noDeployIdentity),
     M9: collusionRisk(reviews, people, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
@@ -626,6 +626,8 @@ function auditCompleteness(
   ledger: EvidenceLedger,
   within: (time: string) => boolean,
   deployments: readonly DeploymentRecord[] | undefined,
+  /** Every deployment given, the window's and those before it: a run's jobs are counted over its whole life. */
+  everyDeployment: readonly DeploymentRecord[] | undefined,
 ): AuditCompleteness {
   const items: AuditFinding[] = [...ledger.findings];
   // What each deploy run decided for each environment: a record of one run for staging says nothing of the same
@@ -691,7 +693,14 @@ function auditCompleteness(
     // gates recorded a decision there: a job ran in it without a record — that job, or a gate attempt that ended before
     // it recorded (a failed download, a signing outage) and was run again, which read alike. An audit gap either way,
     // not a refused deploy shipped (found by the reviews of the report's fixes). The latest to start is named.
-    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === 'in_progress'));
+    // Over the run's whole life, as its records are: a re-run in the next window (GitHub allows one for 30 days) made
+    // the window's jobs no more than every attempt's records (found by the review of the fix).
+    const ran = (everyDeployment ?? runDeployments).filter(
+      (d) =>
+        d.runId !== undefined &&
+        runEnvironment(d.runId, d.environment) === key &&
+        d.statuses.some((s) => s.state === 'in_progress'),
+    );
     if (ran.length <= records.length) continue;
     const latest = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1)!;
     items.push({
@@ -1286,12 +1295,36 @@ export class SodReportError extends CodedError<SodReportErrorCode> {
  * its statuses (`GET …/deployments/{id}/statuses`) as `statuses`. The run is read from a status's `log_url` or
  * `target_url` (`…/actions/runs/ID/…`), which GitHub Actions sets.
  */
+/**
+ * Each deployment once, by its id, with the statuses of every copy: the list is read a page at a time, newest first,
+ * and one created meanwhile pushes the last of a page onto the next, where it is listed again (found by the review of
+ * the report's fixes: a refusing gate listed twice read as two jobs).
+ */
+function oncePerId(deployments: readonly unknown[]): unknown[] {
+  const byId = new Map<number, Record<string, unknown>>();
+  const kept: unknown[] = [];
+  for (const value of deployments) {
+    const d = value as Record<string, unknown> | null;
+    const first = typeof d?.id === 'number' ? byId.get(d.id) : undefined;
+    if (!first) {
+      if (typeof d?.id === 'number') byId.set(d.id, d);
+      kept.push(value);
+    } else if (Array.isArray(first.statuses) && Array.isArray(d!.statuses)) {
+      const seen = new Set(first.statuses.map((status) => JSON.stringify(status)));
+      const more = d!.statuses.filter((status) => !seen.has(JSON.stringify(status)));
+      byId.set(d!.id as number, { ...first, statuses: [...first.statuses, ...more] });
+      kept[kept.indexOf(first)] = byId.get(d!.id as number);
+    }
+  }
+  return kept;
+}
+
 export function deploymentsFromGitHub(json: unknown, source: string): DeploymentRecord[] {
   const fail = (field: string, what: string): never => {
     throw new SodReportError('DEPLOYMENTS_INVALID', `${source}: ${field}: ${what}`);
   };
   if (!Array.isArray(json)) fail('(root)', 'expected a list of deployments');
-  return (json as unknown[]).map((value, i) => {
+  return oncePerId(json as unknown[]).map((value, i) => {
     const d = (value ?? {}) as Record<string, unknown>;
     const at = `[${i}]`;
     if (typeof d.id !== 'number') fail(`${at}.id`, 'expected a number');

@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-F4NJ4FRT.js";
+} from "./chunk-LHX4MQVD.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OZICEKYY.js";
@@ -45,7 +45,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-6MIX2QEP.js";
+} from "./chunk-VTY4KJRB.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-6MIX2QEP.js";
+} from "./chunk-VTY4KJRB.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

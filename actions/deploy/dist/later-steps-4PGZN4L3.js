@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CEUSPH57.js";
+} from "./chunk-AO5Y2GMY.js";
 import {
   CodedError,
   OidcTokenError,

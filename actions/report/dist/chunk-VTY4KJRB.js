@@ -9537,7 +9537,7 @@ function computeSodReport(request) {
     M1: unapprovedRate(decisions, ledger.decisions, noDeployIdentity),
     M2: approvalLatency(reviews, ledger, within, deployments, noDeployIdentity),
     M3: privilegedApprovers(reviews, people),
-    M6: auditCompleteness(ledger, within, deployments),
+    M6: auditCompleteness(ledger, within, deployments, request.deployments?.records),
     M7: approvalReuse(ledger, within, people),
     M8: emergencyBypass(ledger, decisions, months, within, noDeployIdentity),
     M9: collusionRisk(reviews, people, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
@@ -9783,7 +9783,7 @@ function deploymentNamed(d) {
   const run = d.runId ? `, run ${d.runId}` : d.runsNamed ? `, its statuses name several runs: ${d.runsNamed.join(", ")}` : d.environmentsNamed ? `, moved between environments by its statuses: ${d.environmentsNamed.join(", ")}` : ", no run named";
   return `GitHub deployment ${d.id} to ${d.environment} (${d.createdAt}${run})`;
 }
-function auditCompleteness(ledger, within, deployments) {
+function auditCompleteness(ledger, within, deployments, everyDeployment) {
   const items = [...ledger.findings];
   const recorded = /* @__PURE__ */ new Map();
   for (const d of ledger.decisions) {
@@ -9831,7 +9831,9 @@ function auditCompleteness(ledger, within, deployments) {
       });
       continue;
     }
-    const ran = runDeployments.filter((d) => d.statuses.some((s) => s.state === "in_progress"));
+    const ran = (everyDeployment ?? runDeployments).filter(
+      (d) => d.runId !== void 0 && runEnvironment(d.runId, d.environment) === key && d.statuses.some((s) => s.state === "in_progress")
+    );
     if (ran.length <= records.length) continue;
     const latest2 = ran.toSorted((a, b) => compare(a.createdAt, b.createdAt)).at(-1);
     items.push({
@@ -10283,12 +10285,30 @@ var SodReportError = class extends CodedError {
   kind = "usage";
   name = "SodReportError";
 };
+function oncePerId(deployments) {
+  const byId = /* @__PURE__ */ new Map();
+  const kept = [];
+  for (const value of deployments) {
+    const d = value;
+    const first = typeof d?.id === "number" ? byId.get(d.id) : void 0;
+    if (!first) {
+      if (typeof d?.id === "number") byId.set(d.id, d);
+      kept.push(value);
+    } else if (Array.isArray(first.statuses) && Array.isArray(d.statuses)) {
+      const seen = new Set(first.statuses.map((status2) => JSON.stringify(status2)));
+      const more = d.statuses.filter((status2) => !seen.has(JSON.stringify(status2)));
+      byId.set(d.id, { ...first, statuses: [...first.statuses, ...more] });
+      kept[kept.indexOf(first)] = byId.get(d.id);
+    }
+  }
+  return kept;
+}
 function deploymentsFromGitHub(json, source) {
   const fail3 = (field2, what) => {
     throw new SodReportError("DEPLOYMENTS_INVALID", `${source}: ${field2}: ${what}`);
   };
   if (!Array.isArray(json)) fail3("(root)", "expected a list of deployments");
-  return json.map((value, i) => {
+  return oncePerId(json).map((value, i) => {
     const d = value ?? {};
     const at = `[${i}]`;
     if (typeof d.id !== "number") fail3(`${at}.id`, "expected a number");

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-6MIX2QEP.js";
+} from "./chunk-VTY4KJRB.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

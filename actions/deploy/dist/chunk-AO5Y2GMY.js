@@ -29285,12 +29285,30 @@ var SodReportError = class extends CodedError {
   kind = "usage";
   name = "SodReportError";
 };
+function oncePerId(deployments) {
+  const byId = /* @__PURE__ */ new Map();
+  const kept = [];
+  for (const value of deployments) {
+    const d = value;
+    const first = typeof d?.id === "number" ? byId.get(d.id) : void 0;
+    if (!first) {
+      if (typeof d?.id === "number") byId.set(d.id, d);
+      kept.push(value);
+    } else if (Array.isArray(first.statuses) && Array.isArray(d.statuses)) {
+      const seen = new Set(first.statuses.map((status) => JSON.stringify(status)));
+      const more = d.statuses.filter((status) => !seen.has(JSON.stringify(status)));
+      byId.set(d.id, { ...first, statuses: [...first.statuses, ...more] });
+      kept[kept.indexOf(first)] = byId.get(d.id);
+    }
+  }
+  return kept;
+}
 function deploymentsFromGitHub(json, source) {
   const fail5 = (field2, what) => {
     throw new SodReportError("DEPLOYMENTS_INVALID", `${source}: ${field2}: ${what}`);
   };
   if (!Array.isArray(json)) fail5("(root)", "expected a list of deployments");
-  return json.map((value, i) => {
+  return oncePerId(json).map((value, i) => {
     const d = value ?? {};
     const at = `[${i}]`;
     if (typeof d.id !== "number") fail5(`${at}.id`, "expected a number");

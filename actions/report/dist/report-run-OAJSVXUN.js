@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-LEUICK4W.js";
+} from "./chunk-ZTOOLLL5.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-6MIX2QEP.js";
+} from "./chunk-VTY4KJRB.js";
 import {
   createGitHubClient
 } from "./chunk-LFSMNMX6.js";
@@ -228,7 +228,9 @@ async function runSodReport(run) {
       repository,
       apiUrl: run.apiUrl,
       token: run.token,
-      ...run.since && { since: run.since }
+      // From a month before the window: a run's earlier attempts' jobs count against its records (M6), and GitHub
+      // re-runs a run for 30 days.
+      ...run.since && { since: new Date(run.since.getTime() - RERUN_DAYS * 864e5) }
     })
   } : void 0;
   const deployments = given ?? fetched;
@@ -242,6 +244,7 @@ async function runSodReport(run) {
   });
   return { report, policy };
 }
+var RERUN_DAYS = 31;
 var MAX_DEPLOYMENTS_BYTES = 64 * 1024 * 1024;
 function readDeployments(path, cwd) {
   const source = relativePath(cwd, path);
