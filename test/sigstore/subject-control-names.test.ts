@@ -21,15 +21,21 @@ function release(files: Record<string, string>): string {
 
 describe('subject-path over a file whose name holds a control character', () => {
   it.each([
-    ['dist/*, the file in a directory it matches', 'dist/*', 'dist/sub/payload\n.sh'],
-    ['dist/**, the file beside the subjects', 'dist/**', 'dist/payload\n.sh'],
-    ['dist/*, an escape in the name', 'dist/*', 'dist/app\u001b[8m.tgz'],
-  ])('%s: refused, naming it escaped', async (_what, pattern, name) => {
+    ['dist/*, the file in a directory it matches', 'dist/*', 'dist/sub/payload\n.sh', 'dist/sub/payload\\u000a.sh'],
+    ['dist/**, the file beside the subjects', 'dist/**', 'dist/payload\n.sh', 'dist/payload\\u000a.sh'],
+    ['dist/*, an escape in the name', 'dist/*', 'dist/app\u001b[8m.tgz', 'dist/app\\u001b[8m.tgz'],
+    [
+      'dist/*, a line separator (U+2028) in a directory it matches',
+      'dist/*',
+      'dist/sub/payload\u2028.sh',
+      'dist/sub/payload\\u2028.sh',
+    ],
+    ['dist/**, a paragraph separator (U+2029) naming a directory', 'dist/**', 'dist/lib\u2029/x.so', 'dist/lib\\u2029'],
+  ])('%s: refused, naming it escaped', async (_what, pattern, name, shown) => {
     const dir = release({ 'dist/app.tgz': 'reviewed', [name]: 'unreviewed' });
-    const shown = name.replace('\n', '\\u000a').replace('\u001b', '\\u001b');
     await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({
       code: 'SUBJECT_NAME_INVALID',
-      message: `subject-path: ${shown} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
+      message: `subject-path: ${shown} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
     });
   });
 

@@ -96,9 +96,9 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
           repository,
           apiUrl: run.apiUrl,
           token: run.token,
-          // From a month before the window: a run's earlier attempts' jobs count against its records (M6), and GitHub
-          // re-runs a run for 30 days.
-          ...(run.since && { since: new Date(run.since.getTime() - RERUN_DAYS * 86_400_000) }),
+          // From before the window as far as one run's jobs can reach: its earlier attempts' jobs count against its
+          // records (M6).
+          ...(run.since && { since: new Date(run.since.getTime() - RUN_LIFE_DAYS * 86_400_000) }),
         }),
       }
     : undefined;
@@ -114,8 +114,12 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
   return { report, policy };
 }
 
-/** How long after a run GitHub lets it be re-run (its docs: 30 days), and a day more. */
-const RERUN_DAYS = 31;
+/**
+ * How far apart one run's jobs can start, by GitHub's docs: a run may be re-run up to 30 days after it began, and one
+ * attempt may last 35 days (waiting for approvals included) — 65 days, and a day more (found by the review of the
+ * first bound, 31 days).
+ */
+const RUN_LIFE_DAYS = 66;
 
 /** GitHub's deployments, as a file (the deployments API's list, each with its statuses). */
 /** A GitHub deployments export of this size holds ~100,000 deployments with their statuses. */

@@ -258,7 +258,7 @@ deploy:
   it('refuses the Copilot coding agent as a bot pusher: it pushes what whoever asks it chooses', () => {
     // Found by the review of bots and agents: listed, alice's own commits put on its branch by a fast-forward she asks
     // for ("@copilot merge origin/alice-scratch") were the agent's pushes, and her approval counted as independent.
-    for (const login of ['Copilot', 'copilot[bot]', 'copilot-swe-agent[bot]', 'Copilot-SWE-Agent']) {
+    for (const login of ['Copilot', 'copilot[bot]', 'copilot-swe-agent[bot]', 'Copilot-SWE-Agent', 'claude[bot]']) {
       const error = policyError(`${MINIMAL}review:\n  bot-pushers: ["dependabot[bot]", "${login}"]\n`);
       expect(error.problems).toEqual([
         {

@@ -1087,9 +1087,18 @@ const DIRECTED_BOTS = new Map<string, string>([
   ...['github-actions[bot]', 'github-actions'].map(
     (login) => [login, 'any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN'] as const,
   ),
-  ...['copilot', 'copilot[bot]', 'copilot-swe-agent', 'copilot-swe-agent[bot]'].map(
-    (login) => [login, 'a coding agent pushes what whoever asks it chooses, and names nobody who did'] as const,
-  ),
+  // The coding agents' apps known here; any other agent must not be listed either (docs/policy.example.yml).
+  ...[
+    'copilot',
+    'copilot[bot]',
+    'copilot-swe-agent',
+    'copilot-swe-agent[bot]',
+    'claude[bot]',
+    'cursor[bot]',
+    'devin-ai-integration[bot]',
+    'openai-codex[bot]',
+    'chatgpt-codex-connector[bot]',
+  ].map((login) => [login, 'a coding agent pushes what whoever asks it chooses, and names nobody who did'] as const),
 ]);
 
 function botPusherProblems(document: PolicyDocument): PolicyProblem[] {

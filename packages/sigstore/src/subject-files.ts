@@ -209,11 +209,12 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): voi
       }
       // A line break in a name: no glob pattern matches it (`dist/*/**` never saw `payload\n.sh`, which `./deploy.sh
       // dist/*` ships), and every message naming it would write lines of its own (found by the review of this stop's
-      // output fixes). Any control character is refused, the name shown escaped.
-      if (/\p{Cc}/u.test(name)) {
+      // output fixes). Any control character is refused, the name shown escaped — and the line and paragraph
+      // separators, which JavaScript's patterns take for line breaks too (found by the review of that fix).
+      if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           'SUBJECT_NAME_INVALID',
-          `subject-path: ${terminalText(relative(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
+          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
         );
       }
       let kind: ReturnType<typeof statSync>;

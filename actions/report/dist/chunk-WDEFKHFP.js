@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-VTY4KJRB.js";
+} from "./chunk-MWELVVN6.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -25,7 +25,7 @@ import {
   policyRolesOf,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-LFSMNMX6.js";
+} from "./chunk-S2XPRETS.js";
 import {
   CodedError,
   describeError,
@@ -797,10 +797,10 @@ function refuseUnseenEntries(files, workspace) {
           `subject-path: ${relative(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
-      if (new RegExp("\\p{Cc}", "u").test(name)) {
+      if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${terminalText(relative(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
+          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

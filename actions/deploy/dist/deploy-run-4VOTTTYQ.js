@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-C3YXK6GO.js";
+} from "./chunk-WXIZZD6G.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-AO5Y2GMY.js";
+} from "./chunk-63CC4ZVD.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-VTY4KJRB.js";
+} from "./chunk-MWELVVN6.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

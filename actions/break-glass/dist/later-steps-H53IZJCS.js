@@ -9,7 +9,7 @@ import {
   renderSummary,
   resolveSigningEndpoints,
   terminalText
-} from "./chunk-WVIGASR2.js";
+} from "./chunk-3GV5455W.js";
 import {
   require_dist,
   require_dist2,
@@ -23239,9 +23239,18 @@ var DIRECTED_BOTS = new Map([
   ...["github-actions[bot]", "github-actions"].map(
     (login) => [login, "any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN"]
   ),
-  ...["copilot", "copilot[bot]", "copilot-swe-agent", "copilot-swe-agent[bot]"].map(
-    (login) => [login, "a coding agent pushes what whoever asks it chooses, and names nobody who did"]
-  )
+  // The coding agents' apps known here; any other agent must not be listed either (docs/policy.example.yml).
+  ...[
+    "copilot",
+    "copilot[bot]",
+    "copilot-swe-agent",
+    "copilot-swe-agent[bot]",
+    "claude[bot]",
+    "cursor[bot]",
+    "devin-ai-integration[bot]",
+    "openai-codex[bot]",
+    "chatgpt-codex-connector[bot]"
+  ].map((login) => [login, "a coding agent pushes what whoever asks it chooses, and names nobody who did"])
 ]);
 
 // packages/core/src/repository-binding.ts
@@ -29894,10 +29903,10 @@ function refuseUnseenEntries(files, workspace) {
           `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
-      if (new RegExp("\\p{Cc}", "u").test(name)) {
+      if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${terminalText(relative2(workspace, path))} has a control character in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
+          `subject-path: ${terminalText(relative2(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-LHX4MQVD.js";
+} from "./chunk-WDEFKHFP.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OZICEKYY.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ZTOOLLL5.js";
+} from "./chunk-RJK53DOG.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-VTY4KJRB.js";
+} from "./chunk-MWELVVN6.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -73,7 +73,7 @@ import {
   sameRepositoryUri,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-LFSMNMX6.js";
+} from "./chunk-S2XPRETS.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

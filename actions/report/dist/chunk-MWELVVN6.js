@@ -15,7 +15,7 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-LFSMNMX6.js";
+} from "./chunk-S2XPRETS.js";
 import {
   CodedError
 } from "./chunk-VZCWSJKA.js";

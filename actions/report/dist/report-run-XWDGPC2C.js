@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ZTOOLLL5.js";
+} from "./chunk-RJK53DOG.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,10 +21,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-VTY4KJRB.js";
+} from "./chunk-MWELVVN6.js";
 import {
   createGitHubClient
-} from "./chunk-LFSMNMX6.js";
+} from "./chunk-S2XPRETS.js";
 import "./chunk-VZCWSJKA.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
@@ -228,9 +228,9 @@ async function runSodReport(run) {
       repository,
       apiUrl: run.apiUrl,
       token: run.token,
-      // From a month before the window: a run's earlier attempts' jobs count against its records (M6), and GitHub
-      // re-runs a run for 30 days.
-      ...run.since && { since: new Date(run.since.getTime() - RERUN_DAYS * 864e5) }
+      // From before the window as far as one run's jobs can reach: its earlier attempts' jobs count against its
+      // records (M6).
+      ...run.since && { since: new Date(run.since.getTime() - RUN_LIFE_DAYS * 864e5) }
     })
   } : void 0;
   const deployments = given ?? fetched;
@@ -244,7 +244,7 @@ async function runSodReport(run) {
   });
   return { report, policy };
 }
-var RERUN_DAYS = 31;
+var RUN_LIFE_DAYS = 66;
 var MAX_DEPLOYMENTS_BYTES = 64 * 1024 * 1024;
 function readDeployments(path, cwd) {
   const source = relativePath(cwd, path);
