@@ -13,7 +13,7 @@ import { ProgressBar } from '../progress';
 import { parseReportTime, runSodReport } from '../report-run';
 
 export const REPORT_USAGE = `Usage: twokey report --policy FILE --bundle FILE|DIR|GLOB... [--repository-policy FILE]
-         [--repo OWNER/NAME | --owner OWNER] [--trusted-root FILE] [--since TIME] [--until TIME]
+         [--repo OWNER/NAME | --owner OWNER] [--trusted-root FILE|public-good|github] [--since TIME] [--until TIME]
          [--deployments FILE] [--json] [--html FILE]
 
 Segregation-of-duties indicators from signed evidence: M1 unapproved change rate, M2 approval latency, M3
@@ -35,7 +35,9 @@ pass/fail lines.
                         With either, the report is about that owner: evidence of another owner's repositories (the
                         shared workflows may be called from anywhere) is an audit finding (M6), never counted.
                         Without, every repository whose evidence the policy's identities signed counts, each named
-  --trusted-root FILE   a trusted_root.json to verify bundles against
+  --trusted-root FILE|public-good|github
+                        a trusted_root.json, or an instance by name, to verify bundles against (default: the
+                        policy's deploy.trusted-root)
   --since TIME          count only what happened at or after TIME (ISO 8601 with a zone, or a date: midnight UTC)
   --until TIME          count only what happened before TIME
   --deployments FILE    GitHub's deployments as JSON, each with its statuses (docs/sod-report.md)

@@ -46,7 +46,7 @@ workflow's certificate names that workflow whichever repository called it; as gh
 --source-ref and --source-digest (the certificate's source repository ref and commit), --deny-self-hosted-runners
 (a GitHub-hosted runner only), --predicate-type (an in-toto statement of that predicate type only).
 
-Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input.
+Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input; 3 internal error (a bug in twokey).
 `;
 
 /** The options of verify-bundle, as cosign and the Sigstore conformance protocol name them. */

@@ -6,8 +6,8 @@ import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, onRunner, UsageError } from '../io';
 
 export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--repository-policy FILE]
-         [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--environment NAME]
-         [--at TIME] [--json] [--sarif FILE]
+         [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE|public-good|github] [--name NAME]
+         [--environment NAME] [--at TIME] [--json] [--sarif FILE]
 
 Gives the deploy gate's verdict offline: for each artifact, a signature and a review attestation by the policy's
 sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
@@ -35,7 +35,9 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
   --repo OWNER/NAME     the repository whose build → sign chain to accept
   --owner OWNER         without --bundle: fetch from all of OWNER's attestations, many digests a request (the
                         chain's repository then comes from --repo or the policy's deploy.repositories)
-  --trusted-root FILE   a trusted_root.json to verify bundles against
+  --trusted-root FILE|public-good|github
+                        a trusted_root.json, or an instance by name, to verify bundles against (default: the
+                        policy's deploy.trusted-root)
   --name NAME           the name the one artifact given as sha256:HEX is judged under (as NAME=sha256:HEX)
   --environment NAME    judge a deploy to this environment, as the deploy job of that environment would: a
                         break-glass or an attested deploy approval counts only when made for it (without: any
@@ -100,12 +102,15 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
   });
 
   if (values.sarif !== undefined) {
-    writeSarif(resolve(values.sarif), {
-      report,
-      root: process.cwd(),
-      policyPath: values.policy,
-      toolVersion: cliPackage.version,
-    });
+    const path = resolve(values.sarif);
+    try {
+      writeSarif(path, { report, root: process.cwd(), policyPath: values.policy, toolVersion: cliPackage.version });
+    } catch (error) {
+      // A path that cannot be written (no such directory, a directory) is the command line's, as report --html's.
+      const { code, syscall } = error as NodeJS.ErrnoException;
+      if (syscall === undefined || code === undefined) throw error;
+      throw new UsageError(`verify: --sarif: cannot write ${path}: ${code}`);
+    }
   }
   io.stdout.write(json ? `${terminalJSON(report)}\n` : onRunner(describeReport(report)));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
