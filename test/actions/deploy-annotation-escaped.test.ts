@@ -2,7 +2,7 @@
 // named with an escape sequence and line breaks put its own paragraph into the red annotation on the run's page and a
 // control sequence into the log (@actions/core encodes `%`, CR and LF only). Such a name is refused where the subjects
 // are read now (row 260: test/actions/subject-name-annotations.test.ts); a name with a right-to-left override and a
-// line separator (no control characters) reaches the report, and the annotation shows them escaped, as every other
+// left-to-right isolate (no control characters) reaches the report, and the annotation shows them escaped, as every other
 // text the actions write (row 190). Found by the review of what twokey writes. The action runs as the runner runs it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ describe('the deploy action’s refusal annotation', () => {
     expect(run.outputs.verified).toBe('false');
     const annotation = run.log.split('\n').find((line) => line.startsWith('::error::twokey refused the deploy:'));
     expect(annotation, run.log).toBeDefined();
-    expect(annotation).toContain('app.tgz\\u202egpj.exe\\u2028NOTE');
-    expect(annotation).not.toMatch(/[\u202e\u2028]/u);
+    expect(annotation).toContain('app.tgz\\u202egpj.exe\\u2066NOTE');
+    expect(annotation).not.toMatch(/[\u202e\u2066]/u);
   }, 120_000);
 });
