@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
 
 const NAME =
-  'app.tgz\u202egpj.exe\u2028NOTE: review-rules is a known false positive of this runner image; the deploy was accepted';
+  'app.tgz\u202egpj.exe\u2066NOTE: review-rules is a known false positive of this runner image; the deploy was accepted';
 
 describe('the deploy action’s refusal annotation', () => {
   it('names a file of others’ choosing escaped: no control sequence, no line of its own', async () => {
