@@ -439,10 +439,14 @@ export function withoutWorkflowCommands(text: string, token: string = randomUUID
 }
 
 export function terminalText(value: string): string {
-  return value.replace(
-    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return value.replace(TERMINAL_ESCAPED, unicodeEscape);
+}
+
+/** What terminalText escapes: control characters, the line and paragraph separators, bidirectional formatting. */
+const TERMINAL_ESCAPED = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+function unicodeEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /** terminalText line by line: a message's own lines kept, every other control character escaped. */
@@ -459,10 +463,8 @@ export function terminalLines(text: string): string {
  * escape is the same character (found by the review of what twokey writes).
  */
 export function terminalJSON(value: unknown): string {
+  // Below U+0020 JSON.stringify has escaped every one in a string: those left are the layout's line breaks.
   return JSON.stringify(value, null, 2)
-    .replace(
-      /[\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    )
+    .replace(TERMINAL_ESCAPED, (c) => (c < ' ' ? c : unicodeEscape(c)))
     .replace(/##\[/g, '#\\u0023[');
 }
