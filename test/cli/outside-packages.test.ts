@@ -233,7 +233,9 @@ describe('the launcher on a Node too old for it', () => {
     const old = run(['--require', tooOld, launcher, '--version']);
     expect(old.stdout).not.toContain('not twokey');
     expect(old.status).toBe(2);
-    expect(old.stderr).toMatch(/^twokey: needs Node 22\.22 or later \(this is v[\d.]+\)\n$/);
+    expect(old.stderr).toMatch(
+      /^twokey: needs Node 22 \(22\.22\.2 or later\), 24 \(24\.15 or later\) or 26 and later \(this is v[\d.]+\)\n$/,
+    );
     expect(existsSync(marker)).toBe(false);
   });
 

@@ -190,6 +190,8 @@ describe('installed from the tarball into an empty directory, with no registry a
       project,
     );
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe('twokey: needs Node 22.22 or later (this is v20.20.2)\n');
+    expect(result.stderr).toBe(
+      'twokey: needs Node 22 (22.22.2 or later), 24 (24.15 or later) or 26 and later (this is v20.20.2)\n',
+    );
   });
 });

@@ -10,7 +10,8 @@ const DEPLOYMENTS = Array.from({ length: 130 }, (_, i) => ({
   id: 1000 + i,
   url: `https://api.github.com/repos/acme/web/deployments/${1000 + i}`,
   environment: 'production',
-  sha: 'a'.repeat(40),
+  // The first eleven (and every other one after them) of one commit, the rest of another.
+  sha: (i <= 10 || i % 2 === 0 ? 'a' : 'b').repeat(40),
   ref: 'main',
   // Newest first, one a day.
   created_at: new Date(Date.UTC(2026, 10, 30) - i * 86_400_000).toISOString(),
@@ -86,5 +87,28 @@ describe('the deployments of a repository', () => {
     const deployments = await fetchDeployments({ repository: 'acme/web', apiUrl: api, token: 'ghs_report', since });
     expect(deployments.map((d) => d.id)).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
     expect(requests.filter((r) => r.startsWith('/repos/acme/web/deployments?'))).toHaveLength(1);
+  });
+
+  it('reads the statuses of a deployment before the window only when one in the window is of its commit', async () => {
+    // M6 counts a run's jobs over its whole life, so the list reaches 66 days before the window; one run's attempts
+    // deploy one commit, and the statuses of every other deployment of those days would cost a request each (found by
+    // the review of the reach).
+    requests.length = 0;
+    const day = (n: number) => new Date(Date.UTC(2026, 10, 30) - n * 86_400_000);
+    const deployments = await fetchDeployments({
+      repository: 'acme/web',
+      apiUrl: api,
+      token: 'ghs_report',
+      since: day(40),
+      windowStart: day(10),
+    });
+    expect(deployments).toHaveLength(41);
+    const read = requests.flatMap((r) => /deployments\/(\d+)\/statuses/.exec(r)?.[1] ?? []).map(Number);
+    const expected = deployments.filter((d, i) => i <= 10 || d.sha === 'a'.repeat(40)).map((d) => d.id);
+    expect(read.sort()).toEqual(expected.sort());
+    expect(read.length).toBeLessThan(deployments.length);
+    // Those left unread say nothing of a run: never counted as a job that ran.
+    const unread = deployments.filter((d) => !expected.includes(d.id));
+    expect(unread.every((d) => d.statuses.length === 0 && d.runId === undefined)).toBe(true);
   });
 });

@@ -35,8 +35,25 @@ describe('subject-path over a file whose name holds a control character', () => 
     const dir = release({ 'dist/app.tgz': 'reviewed', [name]: 'unreviewed' });
     await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({
       code: 'SUBJECT_NAME_INVALID',
-      message: `subject-path: ${shown} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
+      message: `subject-path: ${shown} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`,
     });
+  });
+
+  // Found by the review of the fix: the walk started only at the directories holding a subject, so with every
+  // artifact in `dist/linux/` a sibling `dist/evil\u2028/` the glob skipped was never read, and `zip -r dist` ships it.
+  it.each([
+    ['dist/**, a sibling directory with U+2028', 'dist/**', 'evil\u2028', 'payload.sh'],
+    ['dist/**/*.tgz, a sibling directory with U+2028', 'dist/**/*.tgz', 'evil\u2028', 'x.tgz'],
+    ['dist/**, a sibling directory with a line feed', 'dist/**', 'evil\n', 'payload.sh'],
+    ['dist/**, a sibling directory not named in UTF-8', 'dist/**', Buffer.from([0x65, 0xff]), 'payload.sh'],
+    ['dist/*/*.tgz, a sibling directory not named in UTF-8', 'dist/*/*.tgz', Buffer.from([0x65, 0xff]), 'x.tgz'],
+  ])('%s, every artifact in a subdirectory: refused', async (_what, pattern, sibling, file) => {
+    const dir = release({ 'dist/linux/app.tgz': 'reviewed' });
+    const at =
+      typeof sibling === 'string' ? join(dir, 'dist', sibling) : Buffer.concat([Buffer.from(`${dir}/dist/`), sibling]);
+    mkdirSync(at);
+    writeFileSync(typeof at === 'string' ? join(at, file) : Buffer.concat([at, Buffer.from(`/${file}`)]), 'unreviewed');
+    await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code: 'SUBJECT_NAME_INVALID' });
   });
 
   it('a release without one is read as before', async () => {

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-3GV5455W.js";
+} from "./chunk-AXYD7NIE.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

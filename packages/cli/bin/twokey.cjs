@@ -41,7 +41,9 @@ if (major < 22 || typeof process.getBuiltinModule !== 'function') {
     }
   })();
   if (!inRepository || !existsSync(toolchainNode)) {
-    process.stderr.write(`twokey: needs Node 22.22 or later (this is v${process.versions.node})\n`);
+    process.stderr.write(
+      `twokey: needs Node 22 (22.22.2 or later), 24 (24.15 or later) or 26 and later (this is v${process.versions.node})\n`,
+    );
     process.exit(2);
   }
   const result = spawnSync(toolchainNode, [self, ...process.argv.slice(2)], { stdio: 'inherit' });

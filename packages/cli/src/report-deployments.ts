@@ -10,6 +10,12 @@ export interface DeploymentsQuery {
   token: string;
   /** Deployments created before this are not read (the API lists the newest first). */
   since?: Date;
+  /**
+   * The report's window's start, when `since` reaches before it: a deployment before the window has its statuses read
+   * only when a deployment in the window is of the same commit (one run's attempts build and deploy one commit), so the
+   * reach costs one request a page, not one a deployment.
+   */
+  windowStart?: Date;
   client?: GitHubClient;
 }
 
@@ -35,10 +41,15 @@ export async function fetchDeployments(query: DeploymentsQuery): Promise<Deploym
     if (deployments.length < PER_PAGE || kept.length < deployments.length) break;
   }
   // Each deployment's statuses, a few requests at a time.
+  const windowStart = query.windowStart?.getTime();
+  const inWindow = (d: Record<string, unknown>) =>
+    windowStart === undefined || Date.parse(String(d.created_at)) >= windowStart;
+  const windowShas = new Set(listed.filter(inWindow).map((d) => d.sha));
+  const wanted = listed.filter((d) => inWindow(d) || windowShas.has(d.sha));
   let next = 0;
   const readStatuses = async () => {
-    for (let i = next++; i < listed.length; i = next++) {
-      const deployment = listed[i]!;
+    for (let i = next++; i < wanted.length; i = next++) {
+      const deployment = wanted[i]!;
       const statuses: unknown[] = [];
       for (let page = 1; ; page += 1) {
         const { data } = await client.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
@@ -54,6 +65,6 @@ export async function fetchDeployments(query: DeploymentsQuery): Promise<Deploym
       deployment.statuses = statuses;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, listed.length) }, readStatuses));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, wanted.length) }, readStatuses));
   return deploymentsFromGitHub(listed, `github:${query.repository}/deployments`);
 }

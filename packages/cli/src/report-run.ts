@@ -98,7 +98,10 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
           token: run.token,
           // From before the window as far as one run's jobs can reach: its earlier attempts' jobs count against its
           // records (M6).
-          ...(run.since && { since: new Date(run.since.getTime() - RUN_LIFE_DAYS * 86_400_000) }),
+          ...(run.since && {
+            since: new Date(run.since.getTime() - RUN_LIFE_DAYS * 86_400_000),
+            windowStart: run.since,
+          }),
         }),
       }
     : undefined;

@@ -33,7 +33,7 @@ export interface DeployInputs extends SubjectInputs {
   ownOrgPolicy?: boolean;
   /** A trusted_root.json (relative to the workspace) overriding the policy's `deploy.trusted-root`; empty for none. */
   trustedRoot: string;
-  /** Whether to sign and log a decision record on a pass. */
+  /** Whether to sign and log a decision record of the decision, PASSED or FAILED. */
   record: boolean;
   /** The resource the artifacts are accepted for; empty for the repository (and environment) of the deploy job. */
   resourceUri: string;
@@ -92,7 +92,7 @@ export class DeployStepError extends CodedError<DeployStepErrorCode> {
 
 /**
  * The deploy step, called by the root action.yml with its inputs as a plain record: the gate's one decision, the
- * report written, and on a pass a decision record signed as the deploy job.
+ * report written, and a decision record of it (PASSED or FAILED) signed as the deploy job.
  */
 export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult> {
   const bundles = inputs.bundles

@@ -16,7 +16,7 @@ import {
   terminalText,
   withoutTrailingSlashes,
 } from '@twokey/core';
-import { type GlobOptions, glob } from 'tinyglobby';
+import { type GlobOptions, glob, isDynamicPattern } from 'tinyglobby';
 import { type DigestAlgorithm, digestFile } from './digest';
 import { SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
@@ -56,8 +56,14 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  // Once each subject has read as a file: then what else its directory holds.
-  refuseUnseenEntries(files, workspace);
+  // Once each subject has read as a file: then what else its directory holds — and what else the directory each
+  // pattern is rooted in holds, where a sibling directory the glob skipped is (`dist/**` with every artifact in
+  // `dist/linux/`, beside `dist/evil\u2028/`: found by the review of the last fix). Not the workspace itself, which a
+  // pattern rooted there (`**/*.tgz`) would have walked whole, the checkout and its dependencies with it.
+  const roots = patterns
+    .map((pattern) => patternRoot(pattern, workspace))
+    .filter((root) => root !== resolve(workspace));
+  refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
 
@@ -156,13 +162,20 @@ const MAX_WALKED_ENTRIES = 100_000;
  * (a transport that keeps links ships it, to resolve wherever it lands), and anything that is neither a file, a
  * directory nor a link (a FIFO, a socket, a device). Each stops the stage, naming it.
  */
-function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): void {
+/** The directory a pattern's matches lie under: its leading segments with no glob syntax (tinyglobby's own test). */
+function patternRoot(pattern: string, workspace: string): string {
+  const segments = withoutTrailingSlashes(pattern).split('/').slice(0, -1);
+  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+  return resolve(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join('/') || '.');
+}
+
+function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string, roots: readonly string[] = []): void {
   // Directories by the path the walk reached them through, and whether that path went through a link to a directory
   // (then every file in it is shipped by whatever follows links, and must be a subject: `PATTERN/**` sees only what
   // the glob library reports, which skips what it cannot read or takes for a loop).
-  const pending: { directory: string; linked: boolean }[] = [...new Set([...files].map((file) => dirname(file)))].map(
-    (directory) => ({ directory, linked: false }),
-  );
+  const pending: { directory: string; linked: boolean }[] = [
+    ...new Set([...[...files].map((file) => dirname(file)), ...roots]),
+  ].map((directory) => ({ directory, linked: false }));
   // Each directory once per way of reaching it (through a link or not), whatever path or link cycle leads to it.
   const seen = new Map<string, boolean>();
   let walked = 0;
@@ -214,7 +227,7 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): voi
       if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           'SUBJECT_NAME_INVALID',
-          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`,
+          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`,
         );
       }
       let kind: ReturnType<typeof statSync>;

@@ -107,8 +107,9 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
       writeSarif(path, { report, root: process.cwd(), policyPath: values.policy, toolVersion: cliPackage.version });
     } catch (error) {
       // A path that cannot be written (no such directory, a directory) is the command line's, as report --html's.
-      const { code, syscall } = error as NodeJS.ErrnoException;
-      if (syscall === undefined || code === undefined) throw error;
+      // Only the SARIF file's own write: a policy or workflow it reads again that cannot be read is no such error.
+      const { code, path: failed } = error as NodeJS.ErrnoException;
+      if (code === undefined || failed !== path) throw error;
       throw new UsageError(`verify: --sarif: cannot write ${path}: ${code}`);
     }
   }

@@ -8,7 +8,7 @@ import {
   createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-OHIZ2W6J.js";
+} from "./chunk-IUBWRE3B.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-4VOTTTYQ.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-2KSS2KFZ.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -2771,10 +2771,11 @@ function visible(c) {
 
 // packages/core/src/report.ts
 function terminalText(value) {
-  return value.replace(
-    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
-  );
+  return value.replace(TERMINAL_ESCAPED, unicodeEscape);
+}
+var TERMINAL_ESCAPED = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+function unicodeEscape(c) {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 function terminalLines(text) {
   return text.split("\n").map(terminalText).join("\n");
@@ -3935,7 +3936,8 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
-  refuseUnseenEntries(files, workspace);
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve3(workspace));
+  refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -3996,10 +3998,15 @@ function isLinkItself(directory, real) {
   }
 }
 var MAX_WALKED_ENTRIES = 1e5;
-function refuseUnseenEntries(files, workspace) {
-  const pending = [...new Set([...files].map((file) => dirname2(file)))].map(
-    (directory) => ({ directory, linked: false })
-  );
+function patternRoot(pattern, workspace) {
+  const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
+  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+  return resolve3(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+}
+function refuseUnseenEntries(files, workspace, roots = []) {
+  const pending = [
+    .../* @__PURE__ */ new Set([...[...files].map((file) => dirname2(file)), ...roots])
+  ].map((directory) => ({ directory, linked: false }));
   const seen = /* @__PURE__ */ new Map();
   let walked = 0;
   while (pending.length > 0) {
@@ -4045,7 +4052,7 @@ function refuseUnseenEntries(files, workspace) {
       if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${terminalText(relative2(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
+          `subject-path: ${terminalText(relative2(workspace, path))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   CodedError,
   EXIT_CODES
-} from "./chunk-VZCWSJKA.js";
+} from "./chunk-BMLJYF2B.js";
 
 // packages/cli/src/io.ts
 var EXIT = {

@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-OZICEKYY.js";
+} from "./chunk-OAQJRTZ5.js";
 import {
   CodedError
-} from "./chunk-VZCWSJKA.js";
+} from "./chunk-BMLJYF2B.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-MWELVVN6.js";
+} from "./chunk-SO6VRCCW.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

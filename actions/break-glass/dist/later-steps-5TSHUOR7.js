@@ -9,7 +9,7 @@ import {
   renderSummary,
   resolveSigningEndpoints,
   terminalText
-} from "./chunk-3GV5455W.js";
+} from "./chunk-AXYD7NIE.js";
 import {
   require_dist,
   require_dist2,
@@ -29796,7 +29796,8 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
-  refuseUnseenEntries(files, workspace);
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve5(workspace));
+  refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -29857,10 +29858,15 @@ function isLinkItself(directory, real) {
   }
 }
 var MAX_WALKED_ENTRIES = 1e5;
-function refuseUnseenEntries(files, workspace) {
-  const pending = [...new Set([...files].map((file) => dirname4(file)))].map(
-    (directory) => ({ directory, linked: false })
-  );
+function patternRoot(pattern, workspace) {
+  const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
+  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+  return resolve5(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+}
+function refuseUnseenEntries(files, workspace, roots = []) {
+  const pending = [
+    .../* @__PURE__ */ new Set([...[...files].map((file) => dirname4(file)), ...roots])
+  ].map((directory) => ({ directory, linked: false }));
   const seen = /* @__PURE__ */ new Map();
   let walked = 0;
   while (pending.length > 0) {
@@ -29906,7 +29912,7 @@ function refuseUnseenEntries(files, workspace) {
       if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${terminalText(relative2(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
+          `subject-path: ${terminalText(relative2(workspace, path))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;

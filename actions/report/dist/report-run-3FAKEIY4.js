@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-SUQITYX6.js";
+} from "./chunk-KHOJ2R26.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-RJK53DOG.js";
+} from "./chunk-MLW6ZEX7.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,11 +21,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-MWELVVN6.js";
+} from "./chunk-SO6VRCCW.js";
 import {
   createGitHubClient
-} from "./chunk-S2XPRETS.js";
-import "./chunk-VZCWSJKA.js";
+} from "./chunk-YKJLPYCI.js";
+import "./chunk-BMLJYF2B.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 
@@ -53,10 +53,14 @@ async function fetchDeployments(query) {
     listed.push(...kept);
     if (deployments.length < PER_PAGE || kept.length < deployments.length) break;
   }
+  const windowStart = query.windowStart?.getTime();
+  const inWindow = (d) => windowStart === void 0 || Date.parse(String(d.created_at)) >= windowStart;
+  const windowShas = new Set(listed.filter(inWindow).map((d) => d.sha));
+  const wanted = listed.filter((d) => inWindow(d) || windowShas.has(d.sha));
   let next = 0;
   const readStatuses = async () => {
-    for (let i = next++; i < listed.length; i = next++) {
-      const deployment = listed[i];
+    for (let i = next++; i < wanted.length; i = next++) {
+      const deployment = wanted[i];
       const statuses = [];
       for (let page = 1; ; page += 1) {
         const { data } = await client.request("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
@@ -72,7 +76,7 @@ async function fetchDeployments(query) {
       deployment.statuses = statuses;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, listed.length) }, readStatuses));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, wanted.length) }, readStatuses));
   return deploymentsFromGitHub(listed, `github:${query.repository}/deployments`);
 }
 
@@ -230,7 +234,10 @@ async function runSodReport(run) {
       token: run.token,
       // From before the window as far as one run's jobs can reach: its earlier attempts' jobs count against its
       // records (M6).
-      ...run.since && { since: new Date(run.since.getTime() - RUN_LIFE_DAYS * 864e5) }
+      ...run.since && {
+        since: new Date(run.since.getTime() - RUN_LIFE_DAYS * 864e5),
+        windowStart: run.since
+      }
     })
   } : void 0;
   const deployments = given ?? fetched;

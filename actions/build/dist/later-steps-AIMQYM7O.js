@@ -34,7 +34,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-WXC4GOFP.js";
+} from "./chunk-ZG2JMRIR.js";
 import {
   require_dist,
   require_dist2,

@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-VZCWSJKA.js";
+} from "./chunk-BMLJYF2B.js";
 import {
   __commonJS,
   __export,

@@ -15,10 +15,10 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-S2XPRETS.js";
+} from "./chunk-YKJLPYCI.js";
 import {
   CodedError
-} from "./chunk-VZCWSJKA.js";
+} from "./chunk-BMLJYF2B.js";
 import {
   require_dist,
   require_dist2,
@@ -16978,6 +16978,7 @@ export {
   readBundleFile,
   jsonLineText,
   parseBundle,
+  isDynamicPattern,
   glob,
   digestFile,
   readArtifactFile,

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-OZICEKYY.js";
+} from "./chunk-OAQJRTZ5.js";
 import {
   SigningError,
   SigstoreInputError,
@@ -10,9 +10,10 @@ import {
   describeCause,
   digestFile,
   glob,
+  isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-MWELVVN6.js";
+} from "./chunk-SO6VRCCW.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -25,12 +26,12 @@ import {
   policyRolesOf,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-S2XPRETS.js";
+} from "./chunk-YKJLPYCI.js";
 import {
   CodedError,
   describeError,
   terminalText
-} from "./chunk-VZCWSJKA.js";
+} from "./chunk-BMLJYF2B.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
@@ -690,7 +691,8 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  refuseUnseenEntries(files, workspace);
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve(workspace));
+  refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -751,10 +753,15 @@ function isLinkItself(directory, real) {
   }
 }
 var MAX_WALKED_ENTRIES = 1e5;
-function refuseUnseenEntries(files, workspace) {
-  const pending = [...new Set([...files].map((file) => dirname(file)))].map(
-    (directory) => ({ directory, linked: false })
-  );
+function patternRoot(pattern, workspace) {
+  const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
+  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+  return resolve(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+}
+function refuseUnseenEntries(files, workspace, roots = []) {
+  const pending = [
+    .../* @__PURE__ */ new Set([...[...files].map((file) => dirname(file)), ...roots])
+  ].map((directory) => ({ directory, linked: false }));
   const seen = /* @__PURE__ */ new Map();
   let walked = 0;
   while (pending.length > 0) {
@@ -800,7 +807,7 @@ function refuseUnseenEntries(files, workspace) {
       if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, an escape), which no pattern matches and no log shows as it is: rename it`
+          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`
         );
       }
       let kind;
