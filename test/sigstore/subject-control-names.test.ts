@@ -2,7 +2,7 @@
 // `payload\n.sh` made no SUBJECT_DIRECTORY refusal (`dist/*/**` never saw the file) and `dist/**` left it out without a
 // word, while `./deploy.sh dist/*` ships it unjudged. A name with any control character where the subjects are is now
 // refused, shown escaped. Found by the review of this stop's output fixes.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSubjects } from '@twokey/sigstore';
@@ -54,6 +54,23 @@ describe('subject-path over a file whose name holds a control character', () => 
     mkdirSync(at);
     writeFileSync(typeof at === 'string' ? join(at, file) : Buffer.concat([at, Buffer.from(`/${file}`)]), 'unreviewed');
     await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code: 'SUBJECT_NAME_INVALID' });
+  });
+
+  // Found by the review of that fix: a directory named with glob syntax, escaped in the pattern as tinyglobby reads it,
+  // is the root without its escapes; and a root above the workspace is not walked (it holds the whole checkout).
+  it.each([
+    ['out/\\[slug\\]/*.html', 'out/[slug]/index.html'],
+    ['out/\\(marketing\\)/**', 'out/(marketing)/about/index.html'],
+  ])('%s: a directory named with glob syntax is read as before', async (pattern, file) => {
+    const dir = release({ [file]: 'page' });
+    expect((await resolveSubjects(inputs(pattern), dir)).map((s) => s.name)).toEqual(['index.html']);
+  });
+
+  it('../**/*.tgz: a root above the workspace is not walked (it holds the whole checkout)', async () => {
+    const dir = release({ 'out/app.tgz': 'reviewed', 'ws/README.md': 'x' });
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'ws', 'stale-link'));
+    const subjects = await resolveSubjects(inputs('../**/*.tgz'), join(dir, 'ws'));
+    expect(subjects.map((s) => s.name)).toEqual(['app.tgz']);
   });
 
   it('a release without one is read as before', async () => {

@@ -2,7 +2,7 @@
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   checkSubjectCount,
   digestSubject,
@@ -59,10 +59,10 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
   // Once each subject has read as a file: then what else its directory holds — and what else the directory each
   // pattern is rooted in holds, where a sibling directory the glob skipped is (`dist/**` with every artifact in
   // `dist/linux/`, beside `dist/evil\u2028/`: found by the review of the last fix). Not the workspace itself, which a
-  // pattern rooted there (`**/*.tgz`) would have walked whole, the checkout and its dependencies with it.
+  // pattern rooted there (`**/*.tgz`, `../**`) would have walked whole, the checkout and its dependencies with it.
   const roots = patterns
     .map((pattern) => patternRoot(pattern, workspace))
-    .filter((root) => root !== resolve(workspace));
+    .filter((root) => !holdsWorkspace(root, workspace));
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -152,23 +152,34 @@ function isLinkItself(directory: string, real: string): boolean {
   }
 }
 
+/**
+ * The directory a pattern's matches lie under: its leading segments with no glob syntax (tinyglobby's own test), with
+ * the escapes tinyglobby reads taken away (`out/\\[slug\\]/*.html` is under `out/[slug]`: found by the review of the
+ * fix).
+ */
+function patternRoot(pattern: string, workspace: string): string {
+  const segments = withoutTrailingSlashes(pattern).split('/').slice(0, -1);
+  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ''));
+  return resolve(workspace, literal.join('/') || '.');
+}
+
+/** Whether a directory is the workspace or above it: a root there would walk the whole checkout. */
+function holdsWorkspace(directory: string, workspace: string): boolean {
+  const up = relative(directory, resolve(workspace));
+  return up === '' || (!up.startsWith('..') && !isAbsolute(up));
+}
+
 /** Entries of the directories under the subjects this walk looks at, at most: a larger tree is refused, not skipped. */
 const MAX_WALKED_ENTRIES = 100_000;
 
 /**
- * What the file listing cannot show, in every directory that holds a subject and every directory below it (links not
- * followed: a link to a directory is the `PATTERN/**` check's): a name that is not valid UTF-8 (Node reads it as
+ * What the file listing cannot show, in every directory that holds a subject or roots a pattern (`roots`), and every
+ * directory below them (links not followed: a link to a directory is the `PATTERN/**` check's): a name that is not valid UTF-8 (Node reads it as
  * another name, perhaps a subject's, or cannot open it and skips it: its bytes would ship unjudged), a link to nothing
  * (a transport that keeps links ships it, to resolve wherever it lands), and anything that is neither a file, a
  * directory nor a link (a FIFO, a socket, a device). Each stops the stage, naming it.
  */
-/** The directory a pattern's matches lie under: its leading segments with no glob syntax (tinyglobby's own test). */
-function patternRoot(pattern: string, workspace: string): string {
-  const segments = withoutTrailingSlashes(pattern).split('/').slice(0, -1);
-  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  return resolve(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join('/') || '.');
-}
-
 function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string, roots: readonly string[] = []): void {
   // Directories by the path the walk reached them through, and whether that path went through a link to a directory
   // (then every file in it is shipped by whatever follows links, and must be a subject: `PATTERN/**` sees only what
@@ -208,7 +219,7 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string, root
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         'TOO_MANY_SUBJECTS',
-        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`,
+        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative(workspace, r)).join(', ') || 'none'}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`,
       );
     }
     for (const entry of entries) {

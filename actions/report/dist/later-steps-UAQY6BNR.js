@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-I4WGEP34.js";
+} from "./chunk-5CRQIQA5.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

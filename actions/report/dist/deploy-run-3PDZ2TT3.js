@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-I4WGEP34.js";
+} from "./chunk-5CRQIQA5.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

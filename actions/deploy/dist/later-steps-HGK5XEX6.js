@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-4TEVF4GK.js";
+} from "./chunk-TVZI2OPI.js";
 import {
   CodedError,
   OidcTokenError,

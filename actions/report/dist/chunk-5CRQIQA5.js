@@ -658,7 +658,7 @@ function prehashedMessageBundleBuilder(sign) {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -691,7 +691,7 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve(workspace));
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -752,12 +752,17 @@ function isLinkItself(directory, real) {
     return true;
   }
 }
-var MAX_WALKED_ENTRIES = 1e5;
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  return resolve(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  return resolve(workspace, literal.join("/") || ".");
 }
+function holdsWorkspace(directory, workspace) {
+  const up = relative(directory, resolve(workspace));
+  return up === "" || !up.startsWith("..") && !isAbsolute(up);
+}
+var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {
   const pending = [
     .../* @__PURE__ */ new Set([...[...files].map((file) => dirname(file)), ...roots])
@@ -792,7 +797,7 @@ function refuseUnseenEntries(files, workspace, roots = []) {
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         "TOO_MANY_SUBJECTS",
-        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`
+        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative(workspace, r)).join(", ") || "none"}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
       );
     }
     for (const entry of entries) {

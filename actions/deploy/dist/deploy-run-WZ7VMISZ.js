@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-PJBTQA7B.js";
+} from "./chunk-E4WEMM3L.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-4TEVF4GK.js";
+} from "./chunk-TVZI2OPI.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -35446,7 +35446,7 @@ function entryShown(parent, entry) {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync as lstatSync3, readdirSync as readdirSync4, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import { basename as basename4, dirname as dirname5, join as join5, relative as relative2, resolve as resolve6 } from "node:path";
+import { basename as basename4, dirname as dirname5, isAbsolute as isAbsolute4, join as join5, relative as relative2, resolve as resolve6 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -35479,7 +35479,7 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename4(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve6(workspace));
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -35540,12 +35540,17 @@ function isLinkItself(directory, real) {
     return true;
   }
 }
-var MAX_WALKED_ENTRIES = 1e5;
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  return resolve6(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  return resolve6(workspace, literal.join("/") || ".");
 }
+function holdsWorkspace(directory, workspace) {
+  const up = relative2(directory, resolve6(workspace));
+  return up === "" || !up.startsWith("..") && !isAbsolute4(up);
+}
+var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {
   const pending = [
     .../* @__PURE__ */ new Set([...[...files].map((file) => dirname5(file)), ...roots])
@@ -35580,7 +35585,7 @@ function refuseUnseenEntries(files, workspace, roots = []) {
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         "TOO_MANY_SUBJECTS",
-        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`
+        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative2(workspace, r)).join(", ") || "none"}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
       );
     }
     for (const entry of entries) {

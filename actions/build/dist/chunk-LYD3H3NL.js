@@ -2989,7 +2989,7 @@ var PUBLIC_GOOD_ENDPOINTS = {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync, readdirSync as readdirSync2, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
-import { basename as basename2, dirname as dirname2, join, relative as relative2, resolve as resolve3 } from "node:path";
+import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, join, relative as relative2, resolve as resolve3 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync } from "fs";
@@ -3936,7 +3936,7 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve3(workspace));
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -3997,12 +3997,17 @@ function isLinkItself(directory, real) {
     return true;
   }
 }
-var MAX_WALKED_ENTRIES = 1e5;
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  return resolve3(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  return resolve3(workspace, literal.join("/") || ".");
 }
+function holdsWorkspace(directory, workspace) {
+  const up = relative2(directory, resolve3(workspace));
+  return up === "" || !up.startsWith("..") && !isAbsolute2(up);
+}
+var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {
   const pending = [
     .../* @__PURE__ */ new Set([...[...files].map((file) => dirname2(file)), ...roots])
@@ -4037,7 +4042,7 @@ function refuseUnseenEntries(files, workspace, roots = []) {
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         "TOO_MANY_SUBJECTS",
-        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`
+        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative2(workspace, r)).join(", ") || "none"}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
       );
     }
     for (const entry of entries) {

@@ -50,7 +50,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-PBR2N2S4.js";
+} from "./chunk-DS4PHUXU.js";
 import {
   require_dist,
   require_dist2,
@@ -14123,7 +14123,7 @@ function prehashedMessageBundleBuilder(sign) {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
+import { basename as basename3, dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -14156,7 +14156,7 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => root !== resolve5(workspace));
+  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -14217,12 +14217,17 @@ function isLinkItself(directory, real) {
     return true;
   }
 }
-var MAX_WALKED_ENTRIES = 1e5;
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  return resolve5(workspace, (fixed < 0 ? segments : segments.slice(0, fixed)).join("/") || ".");
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  return resolve5(workspace, literal.join("/") || ".");
 }
+function holdsWorkspace(directory, workspace) {
+  const up = relative2(directory, resolve5(workspace));
+  return up === "" || !up.startsWith("..") && !isAbsolute3(up);
+}
+var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {
   const pending = [
     .../* @__PURE__ */ new Set([...[...files].map((file) => dirname4(file)), ...roots])
@@ -14257,7 +14262,7 @@ function refuseUnseenEntries(files, workspace, roots = []) {
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         "TOO_MANY_SUBJECTS",
-        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`
+        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative2(workspace, r)).join(", ") || "none"}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
       );
     }
     for (const entry of entries) {
@@ -16413,7 +16418,7 @@ async function signProvenance(inputs, subjects) {
 }
 
 // packages/github/src/sign-decide.ts
-import { isAbsolute as isAbsolute3, relative as relative3 } from "node:path";
+import { isAbsolute as isAbsolute4, relative as relative3 } from "node:path";
 
 // packages/github/src/artifacts.ts
 async function resolveArtifacts(inputs, workspace) {
@@ -16781,7 +16786,7 @@ function verifyProvenance(verifier, build2, patterns, workspace) {
   const identity = expectedIdentity(build2);
   return bundlePaths(patterns, workspace).map((path) => {
     const inside = relative3(workspace, path);
-    const source = inside.startsWith("..") || isAbsolute3(inside) ? path : inside;
+    const source = inside.startsWith("..") || isAbsolute4(inside) ? path : inside;
     try {
       return { source, verified: { ...verifier.verify(readBundleFile(path), { identity }), source } };
     } catch (error) {
