@@ -2,6 +2,7 @@
 // `payload\n.sh` made no SUBJECT_DIRECTORY refusal (`dist/*/**` never saw the file) and `dist/**` left it out without a
 // word, while `./deploy.sh dist/*` ships it unjudged. A name with any control character where the subjects are is now
 // refused, shown escaped. Found by the review of this stop's output fixes.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ describe('subject-path over a file whose name holds a control character', () => 
   it.each([
     ['out/\\[slug\\]/*.html', 'out/[slug]/index.html'],
     ['out/\\(marketing\\)/**', 'out/(marketing)/about/index.html'],
+    ['out/v1\\.2/*.html', 'out/v1.2/index.html'],
   ])('%s: a directory named with glob syntax is read as before', async (pattern, file) => {
     const dir = release({ [file]: 'page' });
     expect((await resolveSubjects(inputs(pattern), dir)).map((s) => s.name)).toEqual(['index.html']);
@@ -70,6 +72,16 @@ describe('subject-path over a file whose name holds a control character', () => 
     const dir = release({ 'out/app.tgz': 'reviewed', 'ws/README.md': 'x' });
     symlinkSync(join(dir, 'nowhere'), join(dir, 'ws', 'stale-link'));
     const subjects = await resolveSubjects(inputs('../**/*.tgz'), join(dir, 'ws'));
+    expect(subjects.map((s) => s.name)).toEqual(['app.tgz']);
+  });
+
+  it('a workspace reached through a link: a pattern naming it by its real path roots at the workspace, not walked', async () => {
+    // Found by the review of the last fix: compared as text, `/…/real/**/*.tgz` from the workspace `/…/link` rooted at
+    // a directory the text said was elsewhere, and the whole checkout was walked (a FIFO in it refused the release).
+    const dir = release({ 'real/dist/app.tgz': 'reviewed', 'real/tmp/keep': 'x' });
+    symlinkSync(join(dir, 'real'), join(dir, 'link'));
+    spawnSync('mkfifo', [join(dir, 'real', 'tmp', 'fifo')]);
+    const subjects = await resolveSubjects(inputs(`${join(dir, 'real')}/**/*.tgz`), join(dir, 'link'));
     expect(subjects.map((s) => s.name)).toEqual(['app.tgz']);
   });
 

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-CC5CREQ2.js";
+} from "./chunk-VS6BHUXK.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -2,7 +2,7 @@
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   checkSubjectCount,
   digestSubject,
@@ -42,6 +42,7 @@ export async function resolveSubjects(inputs: SubjectInputs, workspace: string):
 async function pathSubjects(patterns: string[], workspace: string): Promise<Subject[]> {
   const files = new Set<string>();
   const options: GlobOptions = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
+  const matchesOf = new Map<string, string[]>();
   for (const pattern of patterns) {
     const matched = await glob(pattern, options);
     if (matched.length === 0) {
@@ -51,6 +52,7 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
       );
     }
     for (const file of matched.sort()) files.add(file);
+    matchesOf.set(pattern, matched);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   // Counted before hashing: a pattern that matches too much fails at once.
@@ -60,9 +62,11 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
   // pattern is rooted in holds, where a sibling directory the glob skipped is (`dist/**` with every artifact in
   // `dist/linux/`, beside `dist/evil\u2028/`: found by the review of the last fix). Not the workspace itself, which a
   // pattern rooted there (`**/*.tgz`, `../**`) would have walked whole, the checkout and its dependencies with it.
+  // A root is walked only when it holds every match of its pattern (else the pattern was read otherwise than here).
   const roots = patterns
-    .map((pattern) => patternRoot(pattern, workspace))
-    .filter((root) => !holdsWorkspace(root, workspace));
+    .map((pattern) => ({ root: patternRoot(pattern, workspace), matched: matchesOf.get(pattern) ?? [] }))
+    .filter(({ root, matched }) => !holds(root, workspace) && matched.every((file) => holds(root, dirname(file))))
+    .map(({ root }) => root);
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -160,14 +164,22 @@ function isLinkItself(directory: string, real: string): boolean {
 function patternRoot(pattern: string, workspace: string): string {
   const segments = withoutTrailingSlashes(pattern).split('/').slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ''));
+  // tinyglobby's own crawl root drops every backslash (`out/v1\\.2` is `out/v1.2`: found by the review of the fix).
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\/g, ''));
   return resolve(workspace, literal.join('/') || '.');
 }
 
-/** Whether a directory is the workspace or above it: a root there would walk the whole checkout. */
-function holdsWorkspace(directory: string, workspace: string): boolean {
-  const up = relative(directory, resolve(workspace));
-  return up === '' || (!up.startsWith('..') && !isAbsolute(up));
+/** Whether `directory` is `inner` or above it, as the filesystem resolves both (a workspace reached through a link). */
+function holds(directory: string, inner: string): boolean {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  const up = relative(real(directory), real(inner));
+  return up === '' || (up !== '..' && !up.startsWith(`..${sep}`) && !isAbsolute(up));
 }
 
 /** Entries of the directories under the subjects this walk looks at, at most: a larger tree is refused, not skipped. */

@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-5CRQIQA5.js";
+} from "./chunk-E5FUC3M3.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-TVZI2OPI.js";
+} from "./chunk-4UF4QUL2.js";
 import {
   CodedError,
   OidcTokenError,

@@ -2989,7 +2989,7 @@ var PUBLIC_GOOD_ENDPOINTS = {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync, readdirSync as readdirSync2, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
-import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, join, relative as relative2, resolve as resolve3 } from "node:path";
+import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, join, relative as relative2, resolve as resolve3, sep as sep2 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync } from "fs";
@@ -3923,6 +3923,7 @@ async function resolveSubjects(inputs, workspace) {
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
   const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
+  const matchesOf = /* @__PURE__ */ new Map();
   for (const pattern of patterns) {
     const matched = await glob(pattern, options);
     if (matched.length === 0) {
@@ -3932,11 +3933,12 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    matchesOf.set(pattern, matched);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
+  const roots = patterns.map((pattern) => ({ root: patternRoot(pattern, workspace), matched: matchesOf.get(pattern) ?? [] })).filter(({ root, matched }) => !holds(root, workspace) && matched.every((file) => holds(root, dirname2(file)))).map(({ root }) => root);
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -4000,12 +4002,19 @@ function isLinkItself(directory, real) {
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\/g, ""));
   return resolve3(workspace, literal.join("/") || ".");
 }
-function holdsWorkspace(directory, workspace) {
-  const up = relative2(directory, resolve3(workspace));
-  return up === "" || !up.startsWith("..") && !isAbsolute2(up);
+function holds(directory, inner) {
+  const real = (path) => {
+    try {
+      return realpathSync2(path);
+    } catch {
+      return resolve3(path);
+    }
+  };
+  const up = relative2(real(directory), real(inner));
+  return up === "" || up !== ".." && !up.startsWith(`..${sep2}`) && !isAbsolute2(up);
 }
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {

@@ -658,7 +658,7 @@ function prehashedMessageBundleBuilder(sign) {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -678,6 +678,7 @@ async function resolveSubjects(inputs, workspace) {
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
   const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
+  const matchesOf = /* @__PURE__ */ new Map();
   for (const pattern of patterns) {
     const matched = await glob(pattern, options);
     if (matched.length === 0) {
@@ -687,11 +688,12 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    matchesOf.set(pattern, matched);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
+  const roots = patterns.map((pattern) => ({ root: patternRoot(pattern, workspace), matched: matchesOf.get(pattern) ?? [] })).filter(({ root, matched }) => !holds(root, workspace) && matched.every((file) => holds(root, dirname(file)))).map(({ root }) => root);
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -755,12 +757,19 @@ function isLinkItself(directory, real) {
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\/g, ""));
   return resolve(workspace, literal.join("/") || ".");
 }
-function holdsWorkspace(directory, workspace) {
-  const up = relative(directory, resolve(workspace));
-  return up === "" || !up.startsWith("..") && !isAbsolute(up);
+function holds(directory, inner) {
+  const real = (path) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  const up = relative(real(directory), real(inner));
+  return up === "" || up !== ".." && !up.startsWith(`..${sep}`) && !isAbsolute(up);
 }
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {

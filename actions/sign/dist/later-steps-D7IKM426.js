@@ -50,7 +50,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-DS4PHUXU.js";
+} from "./chunk-53KVFHEV.js";
 import {
   require_dist,
   require_dist2,
@@ -14123,7 +14123,7 @@ function prehashedMessageBundleBuilder(sign) {
 
 // packages/sigstore/src/subject-files.ts
 import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
+import { basename as basename3, dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative2, resolve as resolve5, sep as sep3 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -14143,6 +14143,7 @@ async function resolveSubjects(inputs, workspace) {
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
   const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
+  const matchesOf = /* @__PURE__ */ new Map();
   for (const pattern of patterns) {
     const matched = await glob(pattern, options);
     if (matched.length === 0) {
@@ -14152,11 +14153,12 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    matchesOf.set(pattern, matched);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => patternRoot(pattern, workspace)).filter((root) => !holdsWorkspace(root, workspace));
+  const roots = patterns.map((pattern) => ({ root: patternRoot(pattern, workspace), matched: matchesOf.get(pattern) ?? [] })).filter(({ root, matched }) => !holds(root, workspace) && matched.every((file) => holds(root, dirname4(file)))).map(({ root }) => root);
   refuseUnseenEntries(files, workspace, roots);
   return distinctSubjects(subjects);
 }
@@ -14220,12 +14222,19 @@ function isLinkItself(directory, real) {
 function patternRoot(pattern, workspace) {
   const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
   const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\(?=[()[\]{}!*+?@|])/g, ""));
+  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\/g, ""));
   return resolve5(workspace, literal.join("/") || ".");
 }
-function holdsWorkspace(directory, workspace) {
-  const up = relative2(directory, resolve5(workspace));
-  return up === "" || !up.startsWith("..") && !isAbsolute3(up);
+function holds(directory, inner) {
+  const real = (path) => {
+    try {
+      return realpathSync2(path);
+    } catch {
+      return resolve5(path);
+    }
+  };
+  const up = relative2(real(directory), real(inner));
+  return up === "" || up !== ".." && !up.startsWith(`..${sep3}`) && !isAbsolute3(up);
 }
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {
