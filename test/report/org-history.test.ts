@@ -229,7 +229,7 @@ describe('twokey report over a signed organisation history', () => {
     expect(run.stdout).toMatch(/2 thresholds not met/);
   });
 
-  it('is a usage error (exit 2) without a policy or evidence, or with a window that ends before it starts', async () => {
+  it('is a usage error (exit 2) without a policy or evidence, or with a window that ends before it starts or starts in the future', async () => {
     for (const args of [
       ['report', '--bundle', 'evidence'],
       ['report', '--policy', 'org-policy.yml'],
@@ -245,6 +245,16 @@ describe('twokey report over a signed organisation history', () => {
         '2026-04-01',
       ],
       ['report', '--policy', 'org-policy.yml', '--bundle', 'evidence', '--since', 'last week'],
+      // A window that starts tomorrow holds nothing: not a report that passes.
+      [
+        'report',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'evidence',
+        '--since',
+        new Date(Date.now() + 86_400_000).toISOString(),
+      ],
       ['report', '--policy', 'org-policy.yml', '--bundle', 'evidence', '--until', '2026-02-30'],
     ]) {
       const run = await runCli(args, workspace);

@@ -78,3 +78,41 @@ describe('report.min-period over a window whose length is not a number', () => {
     }
   });
 });
+
+describe('a window that starts in the future', () => {
+  it('is a usage error naming since, in the action and the CLI’s shared run, not a report of nothing that passes', async () => {
+    const outcome = await sodReportStep({
+      policy: 'org-policy.yml',
+      bundles: ['evidence'],
+      repository: '',
+      owner: 'acme',
+      token: '',
+      apiUrl: 'http://127.0.0.1:9',
+      since: '2026-12-02T00:00:00Z',
+      until: '2026-12-31T00:00:00Z',
+      period: '',
+      workspace: ws,
+      outputDirectory: join(ws, 'out-future'),
+      now: new Date('2026-12-01T00:00:00Z'),
+    });
+    expect(outcome.failure).toMatch(/^USAGE: report: since \(2026-12-02T00:00:00\.000Z\) is in the future/);
+    expect(outcome.outputs['report-path']).toBeUndefined();
+    // The same window a second after its start is a report.
+    const later = await sodReportStep({
+      policy: 'org-policy.yml',
+      bundles: ['evidence'],
+      repository: '',
+      owner: 'acme',
+      token: '',
+      apiUrl: 'http://127.0.0.1:9',
+      since: '2026-12-02T00:00:00Z',
+      until: '2026-12-31T00:00:00Z',
+      period: '',
+      workspace: ws,
+      outputDirectory: join(ws, 'out-future'),
+      now: new Date('2026-12-02T00:00:01Z'),
+    });
+    expect(later.failure ?? '').not.toMatch(/future/);
+    expect(later.outputs['report-path']).toBe(join(ws, 'out-future', 'sod-report.json'));
+  });
+});

@@ -46,6 +46,8 @@ export interface SodReportRun {
   deployments?: { file: string } | { repository: string };
   since?: Date;
   until?: Date;
+  /** The clock `since` is judged by (default: now). */
+  now?: Date;
   /** GitHub's API and a token (empty: anonymous). */
   apiUrl: string;
   token: string;
@@ -65,6 +67,13 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
   ] as const) {
     // An Invalid Date would fail every comparison of the window silently, then the report as an internal error.
     if (time !== undefined && !Number.isFinite(time.getTime())) throw new UsageError(`report: ${what}: not a time`);
+  }
+  // A window that starts after now holds nothing yet: every count zero, every threshold that passes when empty passed.
+  // A report is read as a measure of what happened; one of nothing is a mistake in the command, not a clean bill.
+  if (run.since !== undefined && run.since.getTime() > (run.now ?? new Date()).getTime()) {
+    throw new UsageError(
+      `report: since (${run.since.toISOString()}) is in the future: the window would hold no evidence to judge`,
+    );
   }
   const minimum = policy.report?.minPeriodSeconds;
   if (run.boundedWindow && minimum !== undefined) {

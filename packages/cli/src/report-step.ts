@@ -58,6 +58,7 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
       ...(inputs.repository && inputs.token && { deployments: { repository: inputs.repository } }),
       ...(since && { since }),
       ...(until && { until }),
+      now,
       apiUrl: inputs.apiUrl,
       token: inputs.token,
     }));

@@ -204,6 +204,11 @@ async function runSodReport(run) {
   ]) {
     if (time !== void 0 && !Number.isFinite(time.getTime())) throw new UsageError(`report: ${what}: not a time`);
   }
+  if (run.since !== void 0 && run.since.getTime() > (run.now ?? /* @__PURE__ */ new Date()).getTime()) {
+    throw new UsageError(
+      `report: since (${run.since.toISOString()}) is in the future: the window would hold no evidence to judge`
+    );
+  }
   const minimum = policy.report?.minPeriodSeconds;
   if (run.boundedWindow && minimum !== void 0) {
     const seconds = run.since ? ((run.until ?? /* @__PURE__ */ new Date()).getTime() - run.since.getTime()) / 1e3 : Infinity;
