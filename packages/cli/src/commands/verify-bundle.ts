@@ -1,8 +1,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import {
   compileIdentityPattern,
+  errorKindOf,
   GITHUB_ACTIONS_ISSUER,
   IdentityPatternError,
+  terminalJSON,
   terminalText,
   type VerifiedBundle,
 } from '@twokey/core';
@@ -32,7 +34,7 @@ export const VERIFY_BUNDLE_USAGE = `Usage: twokey verify-bundle --bundle FILE
            [--cert-oidc-issuer ISSUER]
          | --key PEM_FILE
          [--source-ref REF] [--source-digest SHA] [--deny-self-hosted-runners] [--predicate-type URI]
-         [--trusted-root FILE|public-good|github] ARTIFACT_PATH|sha256:HEX|sha512:HEX
+         [--trusted-root FILE|public-good|github] [--json | --format json|text] ARTIFACT_PATH|sha256:HEX|sha512:HEX
 
 Verifies one Sigstore bundle (v0.1, v0.2, v0.3) for an artifact, offline, against the Sigstore public-good
 trusted root embedded in twokey, or the one given with --trusted-root: a trusted_root.json, or the name of an
@@ -45,6 +47,11 @@ with --owner OWNER or --repo OWNER/REPO, whose run it must be (the certificate's
 workflow's certificate names that workflow whichever repository called it; as gh, one of them is required);
 --source-ref and --source-digest (the certificate's source repository ref and commit), --deny-self-hosted-runners
 (a GitHub-hosted runner only), --predicate-type (an in-toto statement of that predicate type only).
+
+--json (or --format json, as gh spells it) prints one JSON object on stdout: {"verified": true, the bundle, its
+SHA-256, the artifact, the signer (SAN, issuer, certificate extensions; or the key file), the verified signing
+times, and what was signed (the message digest, or the DSSE payload type and in-toto statement)}; a bundle that does
+not verify prints {"verified": false, the bundle, "code", "reason"} (exit 1). Usage errors go to stderr only.
 
 Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input; 3 internal error (a bug in twokey).
 `;
@@ -67,6 +74,9 @@ const VERIFY_BUNDLE_OPTIONS = {
   'source-digest': { type: 'string' },
   'deny-self-hosted-runners': { type: 'boolean' },
   'predicate-type': { type: 'string' },
+  json: { type: 'boolean' },
+  // gh attestation verify's spelling of --json.
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -97,6 +107,13 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
     );
   }
 
+  if (values.format !== undefined && values.format !== 'json' && values.format !== 'text') {
+    throw new UsageError(`verify-bundle: --format: expected json or text, found ${values.format}`);
+  }
+  if (values.json && values.format === 'text')
+    throw new UsageError('verify-bundle: give --json or --format text, not both');
+  const json = values.json === true || values.format === 'json';
+
   const artifactArg = positionals[0]!;
   const artifact: ArtifactInput = isDigestReference(artifactArg)
     ? { digest: parseDigestReference(artifactArg) }
@@ -108,10 +125,21 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
   let verified: VerifiedBundle;
   try {
     verified = verifier.verify(bundle, { artifact, identity });
+    checkPredicateType(verified, values['predicate-type'], values.bundle);
   } catch (error) {
-    throw withTrustedRootHint(error, values['trusted-root']);
+    const refusal = withTrustedRootHint(error, values['trusted-root']);
+    // A refusal is an answer, on stdout as a success is; the error line still goes to stderr (exit 1). Anything else
+    // (an unreadable input, a bug) is not a verdict and prints none.
+    if (json && errorKindOf(refusal) === 'refusal') {
+      const { code, message } = refusal as BundleVerificationError;
+      io.stdout.write(`${terminalJSON({ verified: false, bundle: values.bundle, code, reason: message })}\n`);
+    }
+    throw refusal;
   }
-  checkPredicateType(verified, values['predicate-type'], values.bundle);
+  if (json) {
+    io.stdout.write(`${terminalJSON(verifiedJSON(verified, values.bundle, artifact, values.key))}\n`);
+    return EXIT.ok;
+  }
   // The SAN is a workflow file's path, which may hold `##[` (a workflow command on a runner): commands off around it.
   io.stdout.write(
     onRunner(
@@ -119,6 +147,32 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
     ),
   );
   return EXIT.ok;
+}
+
+/** What `--json` prints for a bundle that verifies: what was checked and what was found, nothing else. */
+function verifiedJSON(
+  verified: VerifiedBundle,
+  bundle: string,
+  artifact: ArtifactInput,
+  keyFile: string | undefined,
+): Record<string, unknown> {
+  return {
+    verified: true,
+    bundle,
+    ...(verified.sha256 !== undefined && { bundleSha256: verified.sha256 }),
+    artifact:
+      'file' in artifact ? { path: artifact.file } : { digest: `${artifact.digest.algorithm}:${artifact.digest.hex}` },
+    kind: verified.kind,
+    signer: keyFile
+      ? { key: keyFile }
+      : { san: verified.signer.san, issuer: verified.signer.issuer, extensions: verified.signer.extensions },
+    signedAt: verified.signedAt.map((time) => time.toISOString()),
+    ...(verified.messageDigest && {
+      messageDigest: `${verified.messageDigest.algorithm}:${verified.messageDigest.hex}`,
+    }),
+    ...(verified.payloadType !== undefined && { payloadType: verified.payloadType }),
+    ...(verified.statement !== undefined && { statement: verified.statement }),
+  };
 }
 
 /** A bundle of another Sigstore instance verified against the embedded root: the refusal says which flag fixes it. */
