@@ -65,6 +65,8 @@ const POLICY = DEFAULT_POLICY_PATH;
 const SHARED_POLICY = '.twokey/shared.yml';
 /** POLICY, and review.bot-pushers: dependabot[bot]. */
 const BOT_PUSHERS_POLICY = '.twokey/bot-pushers.yml';
+/** POLICY, and review.unidentified-co-authors: allow. */
+const ALLOW_UNIDENTIFIED_POLICY = '.twokey/allow-unidentified.yml';
 
 let issuer: OidcIssuer;
 let stack: SigstoreStack;
@@ -92,6 +94,10 @@ beforeAll(async () => {
   writeFileSync(
     join(workspace, BOT_PUSHERS_POLICY),
     `${identities(BUILD_SAN)}review:\n  bot-pushers: ["dependabot[bot]"]\n${deploy}`,
+  );
+  writeFileSync(
+    join(workspace, ALLOW_UNIDENTIFIED_POLICY),
+    `${identities(BUILD_SAN)}review:\n  unidentified-co-authors: allow\n${deploy}`,
   );
 }, 60_000);
 
@@ -252,6 +258,56 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
       const result = await runSign(state, { commit: merged });
 
       expectSignRefused(result, 'reviewer-not-contributor', 'bob co-authored commit');
+      expectSignRefused(result, 'min-independent-approvals', 'found 0 independent approvals');
+    });
+
+    it('1b. bob co-authored under his public e-mail and another name, unidentified co-authors allowed, and GraphQL shows the token no e-mail', async () => {
+      // GraphQL's User.email is the public e-mail only as far as the token may see it (an OAuth token needs user:email;
+      // an installation token's is not documented): read as "no public e-mail", the trailer matched nobody, counted as
+      // an unidentified co-author the policy allows, and bob's approval counted. The approver's profile is read through
+      // REST then, as the REST reads read it.
+      const { alice, bob, repository, state } = acme();
+      const commit = aCommit({
+        author: alice,
+        message: 'Rework the token cache',
+        coAuthors: [{ name: 'Robert', email: 'bob@acme.example' }],
+      });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+      const result = await runSign(state, {
+        commit: merged,
+        policy: ALLOW_UNIDENTIFIED_POLICY,
+        prepare: (fake) => {
+          fake.state.graphqlEmailsHidden = true;
+        },
+      });
+
+      expectSignRefused(result, 'reviewer-not-contributor', 'bob co-authored commit');
+      expectSignRefused(result, 'min-independent-approvals', 'found 0 independent approvals');
+    });
+
+    it('1c. the same, and bob’s profile cannot be read through REST either: his approval does not count (a gap, not a pass)', async () => {
+      const { alice, bob, repository, state } = acme();
+      const commit = aCommit({
+        author: alice,
+        message: 'Rework the token cache',
+        coAuthors: [{ name: 'Robert', email: 'bob@acme.example' }],
+      });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+      const result = await runSign(state, {
+        commit: merged,
+        policy: ALLOW_UNIDENTIFIED_POLICY,
+        prepare: (fake) => {
+          fake.state.graphqlEmailsHidden = true;
+          fake.failOn('GET /users/{username}', { status: 500 });
+        },
+      });
+
       expectSignRefused(result, 'min-independent-approvals', 'found 0 independent approvals');
     });
 

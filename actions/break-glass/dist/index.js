@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-VS6BHUXK.js";
+} from "./chunk-74DXSLJG.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

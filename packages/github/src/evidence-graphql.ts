@@ -31,6 +31,9 @@
 // - a git date (GitTimestamp) keeps its author's offset: it is written in UTC, as REST writes it;
 // - a pull request's commits page past the 250 REST lists at most: a longer pull request is read whole, not a gap;
 // - a reviewer GitHub lists as no collaborator has `read` on a public repository and `none` otherwise, as REST says.
+// - `User.email` is the public e-mail only as far as the token may see it: when the change carries a co-author
+//   trailer, an approver shown none has the profile read through REST (`GET /users/{login}`), as the REST reads do
+//   (approverProfiles).
 
 import type { AccountProfile, GitHubAccount, RepositoryPermission, ReviewEvidence } from '@twokey/core';
 import {
@@ -38,6 +41,7 @@ import {
   activityRequestOf,
   assembleEvidence,
   type CommitFacts,
+  coAuthorsOf,
   collectReviewEvidence,
   failureOf,
   type GitSignature,
@@ -48,6 +52,7 @@ import {
   type ReviewEvidenceRequest,
   type ReviewFacts,
   readPermissions,
+  readPublicProfiles,
   startEvidence,
   type TimelineFacts,
 } from './evidence';
@@ -152,11 +157,52 @@ export async function collectReviewEvidenceGraphQL(
     activity: async () => activity,
     people: async (reviewers, approvers) => ({
       permissions: new Map(reviewers.map(({ login }) => [login, people.permissions.get(login.toLowerCase())])),
-      profiles: approvers.flatMap((account) => {
-        const profile = people.profiles.get(account.login.toLowerCase());
-        return profile && profile.account.id === account.id ? [profile] : [];
+      profiles: await approverProfiles(client, request.repository, evidence.gaps, pages.facts(commitFactsOf(built)), {
+        approvers,
+        read: people.profiles,
       }),
     }),
+  });
+}
+
+/**
+ * The approvers' profiles as the first round read them (`User.name`, `User.email`). GraphQL's `email` is the public
+ * e-mail only as far as the token may see it: an empty one may be a profile without one, or one this token is not
+ * shown (an OAuth token needs `user:email` or `read:user`; what an installation token is shown is not documented),
+ * where `GET /users/{login}` shows the public e-mail to any token. A co-author trailer is matched against the approvers'
+ * public e-mails (a trailer naming bob's public address under another name is bob), so when the change carries any
+ * trailer, the profile of an approver GraphQL showed no e-mail is read through REST, as the REST reads read every
+ * approver's; a read that fails is a gap. Without a trailer, the e-mail decides nothing a commit's own linked account
+ * and addresses do not, and nothing more is asked.
+ */
+async function approverProfiles(
+  client: GitHubClient,
+  repository: string,
+  gaps: string[],
+  facts: PullRequestFacts,
+  given: { approvers: GitHubAccount[]; read: Map<string, AccountProfile> },
+): Promise<AccountProfile[]> {
+  const profiles = given.approvers.flatMap((account) => {
+    const profile = given.read.get(account.login.toLowerCase());
+    return profile && profile.account.id === account.id ? [profile] : [];
+  });
+  const trailers = [...(facts.commits ?? []), ...(facts.mergeCommit ? [facts.mergeCommit] : [])].some(
+    (commit) => coAuthorsOf(commit.message).length > 0,
+  );
+  const unseen = profiles.filter((profile) => profile.email === undefined && profile.account.type === 'User');
+  if (!trailers || unseen.length === 0) return profiles;
+  const reread = await readPublicProfiles(
+    client,
+    repository,
+    unseen.map((profile) => profile.account),
+    gaps,
+  );
+  return profiles.flatMap((profile) => {
+    const i = unseen.indexOf(profile);
+    if (i < 0) return [profile];
+    // Unread through REST (its gap recorded): no profile, so this approver never counts (review.ts).
+    const again = reread[i];
+    return again ? [again] : [];
   });
 }
 

@@ -501,6 +501,21 @@ export async function readPermissions(
   return new Map(accounts.map((account, i) => [account.login, permissions[i]]));
 }
 
+/**
+ * Each account's public profile (`GET /users/{login}`), read concurrently; an account whose profile could not be read,
+ * or whose login now names another account, maps to undefined, its gap recorded.
+ */
+export async function readPublicProfiles(
+  client: GitHubClient,
+  repository: string,
+  accounts: GitHubAccount[],
+  gaps: string[],
+): Promise<(AccountProfile | undefined)[]> {
+  const [owner, repo] = parseRepository(repository);
+  const github = new RepositoryReads(client, owner, repo, gaps);
+  return Promise.all(accounts.map((account) => github.profile(account)));
+}
+
 /** Reads of one repository; a failed read records a gap naming the request and returns undefined. */
 class RepositoryReads {
   constructor(

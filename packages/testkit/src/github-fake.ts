@@ -281,6 +281,12 @@ export interface GitHubFakeState {
    * name or e-mail; any other login is 404.
    */
   users?: FakeUser[];
+  /**
+   * GraphQL's `User.email` shows `""` for every user, public e-mail or not: what a token not shown e-mails gets (an
+   * OAuth token needs `user:email` or `read:user` for it; what an installation token is shown is not documented), while
+   * `GET /users/{username}` still shows the public e-mail.
+   */
+  graphqlEmailsHidden?: boolean;
 }
 
 // ── Failure injection and request log ─────────────────────────────────────────────────────────────────────────

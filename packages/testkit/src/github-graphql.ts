@@ -9,7 +9,8 @@
 //   GitHub), with `totalCount` and `pageInfo`; a pull request's commits page past the 250 REST lists at most;
 // - a Bot's `login` without the `[bot]` suffix REST shows (`dependabot`, not `dependabot[bot]`);
 // - a commit's `author.user` / `committer.user` is a `User`: an account of another type (a bot) is `null` there;
-// - `User.email` is the public profile e-mail, `""` when none; `User.name` is `null` when none;
+// - `User.email` is the public profile e-mail, `""` when none (or, with `graphqlEmailsHidden`, for every user, as a
+//   token not shown e-mails sees it); `User.name` is `null` when none;
 // - `Repository.collaborators(login:)` lists that login when it is a collaborator (with its `permission`), else nothing;
 //   collaborators are Users: a bot the state lists among them is none GraphQL can name;
 // - errors as GitHub words them: `type` (NOT_FOUND, FORBIDDEN…), `path`, `locations`, `message`, with partial `data`.
@@ -582,7 +583,7 @@ function actorModel(state: GitHubFakeState, account: FakeAccount): Model {
     login: account.login,
     url: `https://github.com/${account.login}`,
     name: profile?.name ?? null,
-    email: profile?.email ?? '',
+    email: state.graphqlEmailsHidden ? '' : (profile?.email ?? ''),
   };
 }
 

@@ -426,6 +426,11 @@ async function readPermissions(client, repository, accounts, gaps) {
   const permissions = await Promise.all(accounts.map((account2) => github.permission(account2)));
   return new Map(accounts.map((account2, i) => [account2.login, permissions[i]]));
 }
+async function readPublicProfiles(client, repository, accounts, gaps) {
+  const [owner, repo] = parseRepository(repository);
+  const github = new RepositoryReads(client, owner, repo, gaps);
+  return Promise.all(accounts.map((account2) => github.profile(account2)));
+}
 var RepositoryReads = class {
   constructor(client, owner, repo, gaps) {
     this.client = client;
@@ -911,11 +916,34 @@ async function collectReviewEvidenceGraphQL(client, request) {
     activity: async () => activity,
     people: async (reviewers, approvers) => ({
       permissions: new Map(reviewers.map(({ login }) => [login, people.permissions.get(login.toLowerCase())])),
-      profiles: approvers.flatMap((account2) => {
-        const profile = people.profiles.get(account2.login.toLowerCase());
-        return profile && profile.account.id === account2.id ? [profile] : [];
+      profiles: await approverProfiles(client, request.repository, evidence.gaps, pages.facts(commitFactsOf2(built)), {
+        approvers,
+        read: people.profiles
       })
     })
+  });
+}
+async function approverProfiles(client, repository, gaps, facts, given) {
+  const profiles = given.approvers.flatMap((account2) => {
+    const profile = given.read.get(account2.login.toLowerCase());
+    return profile && profile.account.id === account2.id ? [profile] : [];
+  });
+  const trailers = [...facts.commits ?? [], ...facts.mergeCommit ? [facts.mergeCommit] : []].some(
+    (commit) => coAuthorsOf(commit.message).length > 0
+  );
+  const unseen = profiles.filter((profile) => profile.email === void 0 && profile.account.type === "User");
+  if (!trailers || unseen.length === 0) return profiles;
+  const reread = await readPublicProfiles(
+    client,
+    repository,
+    unseen.map((profile) => profile.account),
+    gaps
+  );
+  return profiles.flatMap((profile) => {
+    const i = unseen.indexOf(profile);
+    if (i < 0) return [profile];
+    const again = reread[i];
+    return again ? [again] : [];
   });
 }
 var NOT_READ = {
