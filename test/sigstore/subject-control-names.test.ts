@@ -85,6 +85,56 @@ describe('subject-path over a file whose name holds a control character', () => 
     expect(subjects.map((s) => s.name)).toEqual(['app.tgz']);
   });
 
+  // Found by the review of the last fix: the root was walked only when it held every match by real path, and
+  // tinyglobby reports a match through a directory link by the link's path, so one link among the matches
+  // (dist/linux -> ../build/linux) left the sibling dist/evil\u2028/ unread.
+  it.each(['dist/**', 'dist/**/*.tgz', 'dist/*/*.tgz'])(
+    '%s, a directory link among the matches: a sibling directory no glob sees is still refused',
+    async (pattern) => {
+      const dir = release({ 'build/linux/app.tgz': 'reviewed' });
+      mkdirSync(join(dir, 'dist'));
+      symlinkSync('../build/linux', join(dir, 'dist', 'linux'));
+      mkdirSync(join(dir, 'dist', 'evil\u2028'));
+      writeFileSync(join(dir, 'dist', 'evil\u2028', 'payload.tgz'), 'unreviewed');
+      await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({
+        code: 'SUBJECT_NAME_INVALID',
+        message: expect.stringContaining('dist/evil\\u2028'),
+      });
+    },
+  );
+
+  // Found by the same review: packages/*/dist/*.tgz rooted at packages/ walked every package's whole tree as a
+  // subject's directory, so a pnpm dependency linked into packages/a/node_modules (its files no subject) or a bin link
+  // to a file not built yet refused an honest monorepo's release. Only the names the pattern's globs cross are read.
+  it('packages/*/dist/*.tgz in a pnpm monorepo: its packages’ dependencies and bin links are no part of the release', async () => {
+    const dir = release({
+      'packages/a/dist/a-1.0.0.tgz': 'reviewed',
+      'packages/b/dist/b-1.0.0.tgz': 'reviewed',
+      'node_modules/.pnpm/dep@1.0.0/node_modules/dep/index.js': '',
+      'packages/a/node_modules/.bin/.keep': '',
+    });
+    symlinkSync('../../../node_modules/.pnpm/dep@1.0.0/node_modules/dep', join(dir, 'packages/a/node_modules/dep'));
+    symlinkSync('../b/dist/cli.js', join(dir, 'packages/a/node_modules/.bin/b'));
+    spawnSync('mkfifo', [join(dir, 'packages', 'a', 'fifo')]);
+    const subjects = await resolveSubjects(inputs('packages/*/dist/*.tgz'), dir);
+    expect(subjects.map((s) => s.name).sort()).toEqual(['a-1.0.0.tgz', 'b-1.0.0.tgz']);
+  });
+
+  it.each([
+    ['a package named with a line feed', 'packages/evil\n/dist/x.tgz', 'packages/evil\\u000a'],
+    [
+      'a release directory named with U+2028 under a package',
+      'packages/a/dist/v\u2028/x.tgz',
+      'packages/a/dist/v\\u2028',
+    ],
+  ])('packages/*/dist/**: %s, crossed by the pattern’s globs: refused', async (_what, file, shown) => {
+    const dir = release({ 'packages/a/dist/ok/a-1.0.0.tgz': 'reviewed', [file]: 'unreviewed' });
+    await expect(resolveSubjects(inputs('packages/*/dist/**'), dir)).rejects.toMatchObject({
+      code: 'SUBJECT_NAME_INVALID',
+      message: expect.stringContaining(shown),
+    });
+  });
+
   it('a release without one is read as before', async () => {
     const dir = release({ 'dist/app.tgz': 'reviewed', 'dist/sub/payload.sh': 'also' });
     const subjects = await resolveSubjects(inputs('dist/**'), dir);

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-74DXSLJG.js";
+} from "./chunk-UPRVVKMJ.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -58,16 +58,11 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  // Once each subject has read as a file: then what else its directory holds — and what else the directory each
-  // pattern is rooted in holds, where a sibling directory the glob skipped is (`dist/**` with every artifact in
-  // `dist/linux/`, beside `dist/evil\u2028/`: found by the review of the last fix). Not the workspace itself, which a
-  // pattern rooted there (`**/*.tgz`, `../**`) would have walked whole, the checkout and its dependencies with it.
-  // A root is walked only when it holds every match of its pattern (else the pattern was read otherwise than here).
-  const roots = patterns
-    .map((pattern) => ({ root: patternRoot(pattern, workspace), matched: matchesOf.get(pattern) ?? [] }))
-    .filter(({ root, matched }) => !holds(root, workspace) && matched.every((file) => holds(root, dirname(file))))
-    .map(({ root }) => root);
-  refuseUnseenEntries(files, workspace, roots);
+  // Once each subject has read as a file: then what else its directory holds, and what else the directories each
+  // pattern's crawl passes through hold (patternReach).
+  const reach = await patternReach(patterns, matchesOf, workspace);
+  refuseUnseenEntries(files, workspace, reach.released);
+  refuseUnseenNames(reach.crossed, workspace);
   return distinctSubjects(subjects);
 }
 
@@ -157,20 +152,90 @@ function isLinkItself(directory: string, real: string): boolean {
 }
 
 /**
- * The directory a pattern's matches lie under: its leading segments with no glob syntax (tinyglobby's own test), with
- * the escapes tinyglobby reads taken away (`out/\\[slug\\]/*.html` is under `out/[slug]`: found by the review of the
- * fix).
+ * Where each pattern's crawl goes beyond the subjects' own directories. A name holding a control character or a line
+ * separator is matched by no glob pattern, but a shell's glob or `zip -r` ships it: `dist/**` with every artifact in
+ * `dist/linux/` never reads a sibling `dist/evil\u2028/` (found by the review of the output fixes). So:
+ * - `crossed`: every directory the crawl passes through — the pattern's root (its leading segments with no glob
+ *   syntax) and every directory each longer prefix of the pattern matches (`packages/*`, `packages/*\/dist` for
+ *   `packages/*\/dist/*.tgz`; every directory below for a `**`) — has its entries' names checked, and no more: what
+ *   else is in `packages/a/` is no part of the release, a dependency linked into its `node_modules` included (found by
+ *   the review of the last fix, where the whole of `packages/` was walked as a subject's directory);
+ * - `released`: a pattern ending in `**` names whole directories (`dist/**`: `zip -r dist`), each walked as a
+ *   subject's directory is (refuseUnseenEntries).
+ * A pattern rooted at or above the workspace (`**\/*.tgz`, `../**`), or with glob syntax in its first segment, is not
+ * followed: that would be the whole checkout (threat model, row 260). Nor one whose root does not hold every match it
+ * made, compared as written (tinyglobby reports a match through a directory link by the link's path: compared by real
+ * path, one link among the matches dropped the root, found by the review of the last fix): read otherwise than here.
  */
-function patternRoot(pattern: string, workspace: string): string {
-  const segments = withoutTrailingSlashes(pattern).split('/').slice(0, -1);
-  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  // tinyglobby's own crawl root drops every backslash (`out/v1\\.2` is `out/v1.2`: found by the review of the fix).
-  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\/g, ''));
-  return resolve(workspace, literal.join('/') || '.');
+async function patternReach(
+  patterns: readonly string[],
+  matchesOf: ReadonlyMap<string, readonly string[]>,
+  workspace: string,
+): Promise<{ crossed: string[]; released: string[] }> {
+  const crossed = new Set<string>();
+  const released = new Set<string>();
+  const directories = async (prefix: string[]): Promise<string[]> => {
+    const joined = prefix.join('/');
+    if (!isDynamicPattern(joined)) return [resolve(workspace, unescaped(prefix).join('/') || '.')];
+    const found = await glob(joined, { cwd: workspace, absolute: true, dot: true, onlyDirectories: true });
+    return found.map((directory) => resolve(directory));
+  };
+  for (const pattern of patterns) {
+    const segments = patternSegments(withoutTrailingSlashes(pattern));
+    const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+    // Every segment but the last names a directory; tinyglobby's own crawl root drops every backslash (`out/v1\.2` is
+    // `out/v1.2`, `out/\[slug\]` is `out/[slug]`: found by the reviews of the fix).
+    const literal = fixed < 0 ? segments.slice(0, -1) : segments.slice(0, Math.min(fixed, segments.length - 1));
+    const root = resolve(workspace, unescaped(literal).join('/') || '.');
+    const matched = matchesOf.get(pattern) ?? [];
+    if (holdsResolved(root, workspace) || !matched.every((file) => holdsAsWritten(root, dirname(file)))) continue;
+    // The directories the first `end` segments match; their names matter where the next segment is a glob (a literal
+    // `dist` is matched by `dist` alone) or where a `**` before it goes on below them.
+    for (let end = literal.length; end < segments.length; end += 1) {
+      if (!isDynamicPattern(segments[end]!) && segments[end - 1] !== '**') continue;
+      for (const directory of end === literal.length ? [root] : await directories(segments.slice(0, end))) {
+        crossed.add(directory);
+      }
+    }
+    if (segments.at(-1) === '**') {
+      for (const directory of await directories(segments.slice(0, -1))) released.add(directory);
+    }
+  }
+  return { crossed: [...crossed], released: [...released] };
+}
+
+/** A pattern's segments: split at each `/` outside braces, brackets and parentheses (`{linux,mac/arm}` is one). */
+function patternSegments(pattern: string): string[] {
+  const segments: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = 0; i < pattern.length; i += 1) {
+    const c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) {
+      current += c + pattern[i + 1];
+      i += 1;
+      continue;
+    }
+    if (c === '{' || c === '[' || c === '(') depth += 1;
+    else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth -= 1;
+    if (c === '/' && depth === 0) {
+      segments.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  segments.push(current);
+  return segments;
+}
+
+/** Literal segments as tinyglobby reads them: every backslash dropped. */
+function unescaped(segments: readonly string[]): string[] {
+  return segments.map((segment) => segment.replace(/\\/g, ''));
 }
 
 /** Whether `directory` is `inner` or above it, as the filesystem resolves both (a workspace reached through a link). */
-function holds(directory: string, inner: string): boolean {
+function holdsResolved(directory: string, inner: string): boolean {
   const real = (path: string) => {
     try {
       return realpathSync(path);
@@ -178,19 +243,67 @@ function holds(directory: string, inner: string): boolean {
       return resolve(path);
     }
   };
-  const up = relative(real(directory), real(inner));
+  return holdsAsWritten(real(directory), real(inner));
+}
+
+/** Whether `directory` is `inner` or above it, as the two paths are written. */
+function holdsAsWritten(directory: string, inner: string): boolean {
+  const up = relative(resolve(directory), resolve(inner));
   return up === '' || (up !== '..' && !up.startsWith(`..${sep}`) && !isAbsolute(up));
+}
+
+/**
+ * The names in each directory a pattern's crawl passes through (patternReach): one no glob can see stops the stage.
+ * Each directory is listed once; nothing below it is walked from here (the crawl's own directories are each listed).
+ */
+function refuseUnseenNames(directories: readonly string[], workspace: string): void {
+  for (const directory of new Set(directories)) {
+    let entries: Dirent<Buffer>[];
+    try {
+      entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
+    } catch (error) {
+      throw new SubjectError(
+        'SUBJECT_UNREADABLE',
+        `subject-path: ${relative(workspace, directory) || '.'} cannot be listed (${(error as Error).message}): what is in it would ship unjudged`,
+      );
+    }
+    for (const entry of entries) checkEntryName(entry, directory, workspace);
+  }
+}
+
+/**
+ * An entry's name that no glob sees or this runtime reads as another: a name that is not valid UTF-8 (Node reads it as
+ * another name, perhaps a subject's, or cannot open it and skips it: its bytes would ship unjudged), or one holding a
+ * control character or a line separator (no glob pattern matches a line break: `dist/*\/**` never saw `payload\n.sh`,
+ * which `./deploy.sh dist/*` ships; found by the review of this stop's output fixes — and U+2028/U+2029, which
+ * JavaScript's patterns take for line breaks too, found by the review of that fix). Each is refused, shown escaped.
+ */
+function checkEntryName(entry: Dirent<Buffer>, directory: string, workspace: string): string {
+  const name = entry.name.toString('utf8');
+  if (!Buffer.from(name, 'utf8').equals(entry.name)) {
+    throw new SubjectError(
+      'SUBJECT_NAME_INVALID',
+      `subject-path: ${relative(workspace, directory) || '.'} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
+    );
+  }
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
+    throw new SubjectError(
+      'SUBJECT_NAME_INVALID',
+      `subject-path: ${terminalText(relative(workspace, join(directory, name)))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`,
+    );
+  }
+  return name;
 }
 
 /** Entries of the directories under the subjects this walk looks at, at most: a larger tree is refused, not skipped. */
 const MAX_WALKED_ENTRIES = 100_000;
 
 /**
- * What the file listing cannot show, in every directory that holds a subject or roots a pattern (`roots`), and every
- * directory below them (links not followed: a link to a directory is the `PATTERN/**` check's): a name that is not valid UTF-8 (Node reads it as
- * another name, perhaps a subject's, or cannot open it and skips it: its bytes would ship unjudged), a link to nothing
- * (a transport that keeps links ships it, to resolve wherever it lands), and anything that is neither a file, a
- * directory nor a link (a FIFO, a socket, a device). Each stops the stage, naming it.
+ * What the file listing cannot show, in every directory that holds a subject or a pattern names whole (`roots`:
+ * `dist` for `dist/**`), and every directory below them: a name no glob sees (checkEntryName), a link to nothing (a
+ * transport that keeps links ships it, to resolve wherever it lands), anything that is neither a file, a directory nor
+ * a link (a FIFO, a socket, a device), and a file reached through a link to a directory that is no subject. Each stops
+ * the stage, naming it.
  */
 function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string, roots: readonly string[] = []): void {
   // Directories by the path the walk reached them through, and whether that path went through a link to a directory
@@ -231,28 +344,12 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string, root
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         'TOO_MANY_SUBJECTS',
-        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative(workspace, r)).join(', ') || 'none'}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`,
+        `subject-path: the directories holding the subjects, or named whole by a pattern (${roots.map((r) => relative(workspace, r)).join(', ') || 'none'}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`,
       );
     }
     for (const entry of entries) {
-      const name = entry.name.toString('utf8');
+      const name = checkEntryName(entry, directory, workspace);
       const path = join(directory, name);
-      if (!Buffer.from(name, 'utf8').equals(entry.name)) {
-        throw new SubjectError(
-          'SUBJECT_NAME_INVALID',
-          `subject-path: ${relative(workspace, directory) || '.'} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
-        );
-      }
-      // A line break in a name: no glob pattern matches it (`dist/*/**` never saw `payload\n.sh`, which `./deploy.sh
-      // dist/*` ships), and every message naming it would write lines of its own (found by the review of this stop's
-      // output fixes). Any control character is refused, the name shown escaped — and the line and paragraph
-      // separators, which JavaScript's patterns take for line breaks too (found by the review of that fix).
-      if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
-        throw new SubjectError(
-          'SUBJECT_NAME_INVALID',
-          `subject-path: ${terminalText(relative(workspace, path))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`,
-        );
-      }
       let kind: ReturnType<typeof statSync>;
       try {
         kind = entry.isSymbolicLink() ? statSync(path) : lstatSync(path);

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-VMQIYMQB.js";
+} from "./chunk-B2MOE7EW.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-4UF4QUL2.js";
+} from "./chunk-2CUYHXGL.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

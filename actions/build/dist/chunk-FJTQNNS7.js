@@ -3938,8 +3938,9 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
-  const roots = patterns.map((pattern) => ({ root: patternRoot(pattern, workspace), matched: matchesOf.get(pattern) ?? [] })).filter(({ root, matched }) => !holds(root, workspace) && matched.every((file) => holds(root, dirname2(file)))).map(({ root }) => root);
-  refuseUnseenEntries(files, workspace, roots);
+  const reach = await patternReach(patterns, matchesOf, workspace);
+  refuseUnseenEntries(files, workspace, reach.released);
+  refuseUnseenNames(reach.crossed, workspace);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -3999,13 +4000,61 @@ function isLinkItself(directory, real) {
     return true;
   }
 }
-function patternRoot(pattern, workspace) {
-  const segments = withoutTrailingSlashes(pattern).split("/").slice(0, -1);
-  const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
-  const literal = (fixed < 0 ? segments : segments.slice(0, fixed)).map((s) => s.replace(/\\/g, ""));
-  return resolve3(workspace, literal.join("/") || ".");
+async function patternReach(patterns, matchesOf, workspace) {
+  const crossed = /* @__PURE__ */ new Set();
+  const released = /* @__PURE__ */ new Set();
+  const directories = async (prefix) => {
+    const joined = prefix.join("/");
+    if (!isDynamicPattern(joined)) return [resolve3(workspace, unescaped(prefix).join("/") || ".")];
+    const found = await glob(joined, { cwd: workspace, absolute: true, dot: true, onlyDirectories: true });
+    return found.map((directory) => resolve3(directory));
+  };
+  for (const pattern of patterns) {
+    const segments = patternSegments(withoutTrailingSlashes(pattern));
+    const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
+    const literal = fixed < 0 ? segments.slice(0, -1) : segments.slice(0, Math.min(fixed, segments.length - 1));
+    const root = resolve3(workspace, unescaped(literal).join("/") || ".");
+    const matched = matchesOf.get(pattern) ?? [];
+    if (holdsResolved(root, workspace) || !matched.every((file) => holdsAsWritten(root, dirname2(file)))) continue;
+    for (let end = literal.length; end < segments.length; end += 1) {
+      if (!isDynamicPattern(segments[end]) && segments[end - 1] !== "**") continue;
+      for (const directory of end === literal.length ? [root] : await directories(segments.slice(0, end))) {
+        crossed.add(directory);
+      }
+    }
+    if (segments.at(-1) === "**") {
+      for (const directory of await directories(segments.slice(0, -1))) released.add(directory);
+    }
+  }
+  return { crossed: [...crossed], released: [...released] };
 }
-function holds(directory, inner) {
+function patternSegments(pattern) {
+  const segments = [];
+  let depth = 0;
+  let current = "";
+  for (let i = 0; i < pattern.length; i += 1) {
+    const c = pattern[i];
+    if (c === "\\" && i + 1 < pattern.length) {
+      current += c + pattern[i + 1];
+      i += 1;
+      continue;
+    }
+    if (c === "{" || c === "[" || c === "(") depth += 1;
+    else if ((c === "}" || c === "]" || c === ")") && depth > 0) depth -= 1;
+    if (c === "/" && depth === 0) {
+      segments.push(current);
+      current = "";
+    } else {
+      current += c;
+    }
+  }
+  segments.push(current);
+  return segments;
+}
+function unescaped(segments) {
+  return segments.map((segment) => segment.replace(/\\/g, ""));
+}
+function holdsResolved(directory, inner) {
   const real = (path) => {
     try {
       return realpathSync2(path);
@@ -4013,8 +4062,41 @@ function holds(directory, inner) {
       return resolve3(path);
     }
   };
-  const up = relative2(real(directory), real(inner));
+  return holdsAsWritten(real(directory), real(inner));
+}
+function holdsAsWritten(directory, inner) {
+  const up = relative2(resolve3(directory), resolve3(inner));
   return up === "" || up !== ".." && !up.startsWith(`..${sep2}`) && !isAbsolute2(up);
+}
+function refuseUnseenNames(directories, workspace) {
+  for (const directory of new Set(directories)) {
+    let entries;
+    try {
+      entries = readdirSync2(directory, { encoding: "buffer", withFileTypes: true });
+    } catch (error2) {
+      throw new SubjectError(
+        "SUBJECT_UNREADABLE",
+        `subject-path: ${relative2(workspace, directory) || "."} cannot be listed (${error2.message}): what is in it would ship unjudged`
+      );
+    }
+    for (const entry of entries) checkEntryName(entry, directory, workspace);
+  }
+}
+function checkEntryName(entry, directory, workspace) {
+  const name = entry.name.toString("utf8");
+  if (!Buffer.from(name, "utf8").equals(entry.name)) {
+    throw new SubjectError(
+      "SUBJECT_NAME_INVALID",
+      `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+    );
+  }
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
+    throw new SubjectError(
+      "SUBJECT_NAME_INVALID",
+      `subject-path: ${terminalText(relative2(workspace, join(directory, name)))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`
+    );
+  }
+  return name;
 }
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace, roots = []) {
@@ -4051,24 +4133,12 @@ function refuseUnseenEntries(files, workspace, roots = []) {
     if (walked > MAX_WALKED_ENTRIES) {
       throw new SubjectError(
         "TOO_MANY_SUBJECTS",
-        `subject-path: the directories holding the subjects, or rooting a pattern (${roots.map((r) => relative2(workspace, r)).join(", ") || "none"}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
+        `subject-path: the directories holding the subjects, or named whole by a pattern (${roots.map((r) => relative2(workspace, r)).join(", ") || "none"}), hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
       );
     }
     for (const entry of entries) {
-      const name = entry.name.toString("utf8");
+      const name = checkEntryName(entry, directory, workspace);
       const path = join(directory, name);
-      if (!Buffer.from(name, "utf8").equals(entry.name)) {
-        throw new SubjectError(
-          "SUBJECT_NAME_INVALID",
-          `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
-        );
-      }
-      if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
-        throw new SubjectError(
-          "SUBJECT_NAME_INVALID",
-          `subject-path: ${terminalText(relative2(workspace, path))} has a control character or a line separator in its name (a line break, a tab, an escape), which no pattern matches and no log shows as it is: rename it`
-        );
-      }
       let kind;
       try {
         kind = entry.isSymbolicLink() ? statSync2(path) : lstatSync(path);

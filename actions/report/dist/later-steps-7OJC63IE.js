@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-E5FUC3M3.js";
+} from "./chunk-NGXRVDO5.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-E5FUC3M3.js";
+} from "./chunk-NGXRVDO5.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-4UF4QUL2.js";
+} from "./chunk-2CUYHXGL.js";
 import {
   CodedError,
   OidcTokenError,
