@@ -75,6 +75,11 @@ export interface ChangePeople {
   pushers: ChangePerson[];
   codeApprovers: ChangePerson[];
   /**
+   * What a code approver did, in words (default: approved the code): under a break-glass, who released it stood in for
+   * the review.
+   */
+  codeApproversDid?: string;
+  /**
    * What an account did in the change, as the review rules match people (review.ts, changeContributions): a
    * contributor is excluded by `contributors` however the change's evidence names them (an account GitHub linked, a
    * noreply address, an e-mail or name the evidence ties to the account, a push to the head branch).
@@ -260,7 +265,7 @@ function excludedPeople(
       else add([change.author, ...(change.otherAuthors ?? [])], "the change's author");
     } else if (who === 'contributors') add(change.contributors, 'a contributor to the change');
     else if (who === 'pusher') add(change.pushers, "the change's last pusher");
-    else add(change.codeApprovers, 'approved the code');
+    else add(change.codeApprovers, change.codeApproversDid ?? 'approved the code');
   }
   return { byLogin, byId, unknown };
 }

@@ -563,7 +563,17 @@ function changePeople({ review }: Chain, breakGlass: QualifiedBreakGlass | undef
     // clicked Merge, or whatever its writer typed.
     const change = breakGlass.predicate.change;
     const people = [change.author, ...(change.contributors ?? []).map((c) => c.account)];
-    return { author: change.author, otherAuthors: people, contributors: people, pushers: people, codeApprovers: [] };
+    // Who released the break-glass stood in for the code review: `code-approvers` keeps them from approving the deploy
+    // too (with none, the policy's third person vanished in the very case the rule is for: found by the review of the
+    // signed decisions).
+    return {
+      author: change.author,
+      otherAuthors: people,
+      contributors: people,
+      pushers: people,
+      codeApprovers: breakGlass.predicate.approvers,
+      codeApproversDid: 'released the break-glass in place of a code review',
+    };
   }
   return undefined;
 }

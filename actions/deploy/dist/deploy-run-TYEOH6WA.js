@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-B2MOE7EW.js";
+} from "./chunk-VEDIS3MZ.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-2CUYHXGL.js";
+} from "./chunk-7M2LRFZN.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -1495,7 +1495,14 @@ function changePeople({ review }, breakGlass) {
   if (breakGlass) {
     const change = breakGlass.predicate.change;
     const people = [change.author, ...(change.contributors ?? []).map((c) => c.account)];
-    return { author: change.author, otherAuthors: people, contributors: people, pushers: people, codeApprovers: [] };
+    return {
+      author: change.author,
+      otherAuthors: people,
+      contributors: people,
+      pushers: people,
+      codeApprovers: breakGlass.predicate.approvers,
+      codeApproversDid: "released the break-glass in place of a code review"
+    };
   }
   return void 0;
 }

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-NGXRVDO5.js";
+} from "./chunk-SJSCRW5K.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MLW6ZEX7.js";
+} from "./chunk-B7RVVD3F.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-SO6VRCCW.js";
+} from "./chunk-VIROBWBG.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -1150,7 +1150,14 @@ function changePeople({ review }, breakGlass) {
   if (breakGlass) {
     const change = breakGlass.predicate.change;
     const people = [change.author, ...(change.contributors ?? []).map((c) => c.account)];
-    return { author: change.author, otherAuthors: people, contributors: people, pushers: people, codeApprovers: [] };
+    return {
+      author: change.author,
+      otherAuthors: people,
+      contributors: people,
+      pushers: people,
+      codeApprovers: breakGlass.predicate.approvers,
+      codeApproversDid: "released the break-glass in place of a code review"
+    };
   }
   return void 0;
 }

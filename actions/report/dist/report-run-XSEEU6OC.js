@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MLW6ZEX7.js";
+} from "./chunk-B7RVVD3F.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-SO6VRCCW.js";
+} from "./chunk-VIROBWBG.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

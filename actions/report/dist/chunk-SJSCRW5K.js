@@ -13,7 +13,7 @@ import {
   isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-SO6VRCCW.js";
+} from "./chunk-VIROBWBG.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-SO6VRCCW.js";
+} from "./chunk-VIROBWBG.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
