@@ -247,6 +247,13 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
     expectInputError(await verify(path), code, path, field);
   });
 
+  it('a real bundle whose mediaType was taken out: malformed, not "no bundle" (skipped from a directory)', async () => {
+    const path = mutatedBundle('no-media-type.json', (b) => {
+      delete b.mediaType;
+    });
+    expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, 'mediaType: missing, beside a bundle');
+  });
+
   it('an unknown bundle media type', async () => {
     const mediaType = 'application/vnd.dev.sigstore.bundle.v0.4+json';
     const path = mutatedBundle('unknown-media-type.json', (b) => {

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-UPRVVKMJ.js";
+} from "./chunk-CJ6IASSR.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -240,6 +240,18 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
   const record = json as Record<string, unknown>;
   const mediaType = record.mediaType;
   if (mediaType === undefined) {
+    // A bundle's own fields without its mediaType is a bundle someone took the mediaType out of, not some other JSON:
+    // skipped as no bundle, a decision record or deploy approval left the report's counts without a word (found by the
+    // review of the report's integrity). Malformed, it fails like any other broken bundle.
+    const fields = Object.keys(BUNDLE_FIELDS['']!).filter(
+      (field) => field !== 'mediaType' && Object.hasOwn(record, field),
+    );
+    if (fields.length > 0) {
+      throw new SigstoreInputError(
+        'BUNDLE_MALFORMED',
+        `${source}: mediaType: missing, beside a bundle's ${fields.join(' and ')}: a Sigstore bundle names its version`,
+      );
+    }
     throw new SigstoreInputError('NOT_A_BUNDLE', `${source}: mediaType: missing; this is not a Sigstore bundle`);
   }
   if (typeof mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {

@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-7M2LRFZN.js";
+} from "./chunk-UIX75STX.js";
 import {
   CodedError,
   OidcTokenError,

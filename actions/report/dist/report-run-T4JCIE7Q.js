@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-B7RVVD3F.js";
+} from "./chunk-6DNOFSOB.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-VIROBWBG.js";
+} from "./chunk-PZHLAHIO.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

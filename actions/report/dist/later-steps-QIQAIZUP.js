@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-SJSCRW5K.js";
+} from "./chunk-WX4X42EI.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
@@ -45,7 +45,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-VIROBWBG.js";
+} from "./chunk-PZHLAHIO.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -13,7 +13,7 @@ import {
   isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-VIROBWBG.js";
+} from "./chunk-PZHLAHIO.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

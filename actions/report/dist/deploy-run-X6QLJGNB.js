@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-SJSCRW5K.js";
+} from "./chunk-WX4X42EI.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-B7RVVD3F.js";
+} from "./chunk-6DNOFSOB.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-VIROBWBG.js";
+} from "./chunk-PZHLAHIO.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,

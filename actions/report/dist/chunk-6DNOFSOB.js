@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-VIROBWBG.js";
+} from "./chunk-PZHLAHIO.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -31131,6 +31131,15 @@ function parseBundleJSON(json, source) {
   const record = json;
   const mediaType = record.mediaType;
   if (mediaType === void 0) {
+    const fields = Object.keys(BUNDLE_FIELDS[""]).filter(
+      (field2) => field2 !== "mediaType" && Object.hasOwn(record, field2)
+    );
+    if (fields.length > 0) {
+      throw new SigstoreInputError(
+        "BUNDLE_MALFORMED",
+        `${source}: mediaType: missing, beside a bundle's ${fields.join(" and ")}: a Sigstore bundle names its version`
+      );
+    }
     throw new SigstoreInputError("NOT_A_BUNDLE", `${source}: mediaType: missing; this is not a Sigstore bundle`);
   }
   if (typeof mediaType !== "string" || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
