@@ -249,7 +249,7 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
 
   it('a real bundle whose mediaType was taken out: malformed, not "no bundle" (skipped from a directory)', async () => {
     const path = mutatedBundle('no-media-type.json', (b) => {
-      delete b.mediaType;
+      Reflect.deleteProperty(b, 'mediaType');
     });
     expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, 'mediaType: missing, beside a bundle');
   });
