@@ -135,6 +135,73 @@ describe('subject-path over a file whose name holds a control character', () => 
     });
   });
 
+  // Found by the review of that fix: the directories a pattern crosses were listed by the glob library, which does not
+  // report a link to a directory (a shell crosses it), and in them only names were read (a link to nothing, which the
+  // glob library does not list either and `tar` keeps, went unjudged); and a committed link `dist -> .` made an honest
+  // pattern one rooted at the workspace, which is not crossed. What a shell's glob of the same pattern ships:
+  const shell = (dir: string, pattern: string) =>
+    spawnSync('bash', ['-O', 'globstar', '-c', `printf '%s\\0' ${pattern}`], { cwd: dir, encoding: 'utf8' })
+      .stdout.split('\0')
+      .filter((s) => s !== '');
+  it.each([
+    [
+      'packages/*/dist/**, packages/a/dist a link to a directory holding payload\\n.sh',
+      'packages/*/dist/**',
+      { 'packages/b/dist/b-1.0.0.tgz': 'reviewed', 'build/a/payload\n.sh': 'unreviewed' },
+      { 'packages/a/dist': '../../build/a' },
+      'packages/a/dist/payload\n.sh',
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'dist/*/**/*.tgz, dist/evil a link to a directory whose sub\\n/ holds q.tgz',
+      'dist/*/**/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'stash/sub\n/q.tgz': 'unreviewed' },
+      { 'dist/evil': '../stash' },
+      'dist/evil/sub\n/q.tgz',
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'dist/*/**, dist/evil a link to a directory holding q\\u2028.tgz',
+      'dist/*/**',
+      { 'dist/linux/app.tgz': 'reviewed', 'stash/q\u2028.tgz': 'unreviewed' },
+      { 'dist/evil': '../stash' },
+      'dist/evil/q\u2028.tgz',
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'dist/*/*.tgz, dist/other/q.tgz a link to nothing',
+      'dist/*/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'dist/other/.keep': '' },
+      { 'dist/other/q.tgz': '/opt/attacker/q.tgz' },
+      'dist/other/q.tgz',
+      'SUBJECT_LINK_DANGLING',
+    ],
+    [
+      'dist/*/*.tgz, the same through a directory link dist/evil -> ../stash',
+      'dist/*/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'stash/.keep': '' },
+      { 'dist/evil': '../stash', 'stash/q.tgz': '/opt/attacker/q.tgz' },
+      'dist/evil/q.tgz',
+      'SUBJECT_LINK_DANGLING',
+    ],
+    [
+      'dist/*/** with dist -> . committed',
+      'dist/*/**',
+      { 'linux/app.tgz': 'reviewed', 'other/p\u2028.sh': 'unreviewed' },
+      { dist: '.' },
+      'dist/other/p\u2028.sh',
+      'SUBJECT_DIRECTORY',
+    ],
+  ])('%s: what a shell ships is refused', async (_what, pattern, files, links, shipped, code) => {
+    const dir = release(files);
+    for (const [name, target] of Object.entries(links)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      symlinkSync(target, join(dir, name));
+    }
+    expect(shell(dir, pattern)).toContain(shipped);
+    await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code });
+  });
+
   it('a release without one is read as before', async () => {
     const dir = release({ 'dist/app.tgz': 'reviewed', 'dist/sub/payload.sh': 'also' });
     const subjects = await resolveSubjects(inputs('dist/**'), dir);

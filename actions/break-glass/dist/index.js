@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-CJ6IASSR.js";
+} from "./chunk-QERZDGYD.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

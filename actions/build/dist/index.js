@@ -12,7 +12,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-FJTQNNS7.js";
+} from "./chunk-Q5EZKDDY.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/github/src/build-stage.ts
@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-M2TNW3RQ.js");
+  const { signProvenance } = await import("./later-steps-CRJUHGXL.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

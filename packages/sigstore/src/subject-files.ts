@@ -58,11 +58,10 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  // Once each subject has read as a file: then what else its directory holds, and what else the directories each
-  // pattern's crawl passes through hold (patternReach).
-  const reach = await patternReach(patterns, matchesOf, workspace);
-  refuseUnseenEntries(files, workspace, reach.released);
-  refuseUnseenNames(reach.crossed, workspace);
+  // Once each subject has read as a file: then what the directories each pattern crosses hold (crossPatterns), and what
+  // else each subject's directory holds.
+  const released = crossPatterns(patterns, matchesOf, workspace);
+  refuseUnseenEntries(files, workspace, released);
   return distinctSubjects(subjects);
 }
 
@@ -152,33 +151,42 @@ function isLinkItself(directory: string, real: string): boolean {
 }
 
 /**
- * Where each pattern's crawl goes beyond the subjects' own directories. A name holding a control character or a line
- * separator is matched by no glob pattern, but a shell's glob or `zip -r` ships it: `dist/**` with every artifact in
- * `dist/linux/` never reads a sibling `dist/evil\u2028/` (found by the review of the output fixes). So:
- * - `crossed`: every directory the crawl passes through — the pattern's root (its leading segments with no glob
- *   syntax) and every directory each longer prefix of the pattern matches (`packages/*`, `packages/*\/dist` for
- *   `packages/*\/dist/*.tgz`; every directory below for a `**`) — has its entries' names checked, and no more: what
- *   else is in `packages/a/` is no part of the release, a dependency linked into its `node_modules` included (found by
- *   the review of the last fix, where the whole of `packages/` was walked as a subject's directory);
- * - `released`: a pattern ending in `**` names whole directories (`dist/**`: `zip -r dist`), each walked as a
- *   subject's directory is (refuseUnseenEntries).
- * A pattern rooted at or above the workspace (`**\/*.tgz`, `../**`), or with glob syntax in its first segment, is not
- * followed: that would be the whole checkout (threat model, row 260). Nor one whose root does not hold every match it
- * made, compared as written (tinyglobby reports a match through a directory link by the link's path: compared by real
- * path, one link among the matches dropped the root, found by the review of the last fix): read otherwise than here.
+ * The directories each pattern crosses, read as a shell's glob of the same pattern would cross them — not as the glob
+ * library reports them, which is what is being checked. A name holding a control character or a line separator is
+ * matched by no glob pattern here, but a shell's glob or `zip -r` ships it: `dist/**` with every artifact in
+ * `dist/linux/` never read a sibling `dist/evil\u2028/` (found by the review of the output fixes). From the pattern's
+ * root (its leading segments without glob syntax), segment by segment: a literal segment goes into that one entry; a
+ * glob into every directory (a link to one included: the glob library does not report a linked directory, which a
+ * shell crosses — found by the review of the last fix), more than the segment may match and never less; `**` into
+ * every directory below. In each directory read, every entry's name is checked where the segment is a glob or follows
+ * `**` (checkEntryName); in the directories of the last segment, every entry it may match must also be a file or a
+ * directory: a link to nothing (`tar` and `zip -y` keep it, to resolve wherever it lands) or a FIFO, which the glob
+ * library does not list either, stops the stage. What else is in `packages/a/` for `packages/*\/dist/*.tgz` is no
+ * part of the release (walking the whole root as a subject's directory refused an honest pnpm monorepo over the links
+ * in its packages' `node_modules`). A pattern ending in `**` names whole directories (`dist/**`: `zip -r dist`): they
+ * are returned, to be walked as a subject's directory is (refuseUnseenEntries).
+ *
+ * A pattern rooted at or above the workspace as it is written (`**\/*.tgz`, `../**`), or with glob syntax in its first
+ * segment, is not crossed: that would be the whole checkout (threat model, row 260); a root written below the
+ * workspace that a link makes the workspace or above (`dist -> .`) is refused, not skipped. Nor one whose root does not
+ * hold every match it made, compared as written (tinyglobby reports a match through a directory link by the link's
+ * path): read otherwise than here.
  */
-async function patternReach(
+function crossPatterns(
   patterns: readonly string[],
   matchesOf: ReadonlyMap<string, readonly string[]>,
   workspace: string,
-): Promise<{ crossed: string[]; released: string[] }> {
-  const crossed = new Set<string>();
+): string[] {
   const released = new Set<string>();
-  const directories = async (prefix: string[]): Promise<string[]> => {
-    const joined = prefix.join('/');
-    if (!isDynamicPattern(joined)) return [resolve(workspace, unescaped(prefix).join('/') || '.')];
-    const found = await glob(joined, { cwd: workspace, absolute: true, dot: true, onlyDirectories: true });
-    return found.map((directory) => resolve(directory));
+  let walked = 0;
+  const count = (entries: number, root: string) => {
+    walked += entries;
+    if (walked > MAX_WALKED_ENTRIES) {
+      throw new SubjectError(
+        'TOO_MANY_SUBJECTS',
+        `subject-path: the directories the patterns cross from ${relative(workspace, root) || '.'} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`,
+      );
+    }
   };
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
@@ -188,20 +196,90 @@ async function patternReach(
     const literal = fixed < 0 ? segments.slice(0, -1) : segments.slice(0, Math.min(fixed, segments.length - 1));
     const root = resolve(workspace, unescaped(literal).join('/') || '.');
     const matched = matchesOf.get(pattern) ?? [];
-    if (holdsResolved(root, workspace) || !matched.every((file) => holdsAsWritten(root, dirname(file)))) continue;
-    // The directories the first `end` segments match; their names matter where the next segment is a glob (a literal
-    // `dist` is matched by `dist` alone) or where a `**` before it goes on below them.
-    for (let end = literal.length; end < segments.length; end += 1) {
-      if (!isDynamicPattern(segments[end]!) && segments[end - 1] !== '**') continue;
-      for (const directory of end === literal.length ? [root] : await directories(segments.slice(0, end))) {
-        crossed.add(directory);
+    if (!matched.every((file) => holdsAsWritten(root, dirname(file)))) continue;
+    if (holdsResolved(root, workspace)) {
+      if (holdsAsWritten(workspace, root) && !holdsAsWritten(root, workspace)) {
+        throw new SubjectError(
+          'SUBJECT_DIRECTORY',
+          `subject-path: ${JSON.stringify(pattern)} is rooted at ${relative(workspace, root)}, which is a link to the checkout or above it: name the directory the artifacts are in`,
+        );
       }
+      continue;
     }
-    if (segments.at(-1) === '**') {
-      for (const directory of await directories(segments.slice(0, -1))) released.add(directory);
+    let level = [root];
+    for (let i = literal.length; i < segments.length; i += 1) {
+      const segment = segments[i]!;
+      const last = i === segments.length - 1;
+      if (segment === '**' && last) {
+        for (const directory of level) released.add(directory);
+        break;
+      }
+      const glob = isDynamicPattern(segment);
+      const names = glob || segments[i - 1] === '**';
+      const exact = glob ? undefined : unescaped([segment])[0];
+      const next: string[] = [];
+      // Each directory once per segment, whatever links lead to it again (a link loop under `**`).
+      const seen = new Set<string>();
+      const pending = [...level];
+      while (pending.length > 0) {
+        const directory = pending.pop()!;
+        let real: string;
+        try {
+          real = realpathSync(directory);
+        } catch (error) {
+          throw new SubjectError(
+            'SUBJECT_UNREADABLE',
+            `subject-path: ${terminalText(relative(workspace, directory)) || '.'} cannot be resolved (${(error as Error).message}): what is in it would ship unjudged`,
+          );
+        }
+        if (seen.has(real)) continue;
+        seen.add(real);
+        let entries: Dirent<Buffer>[];
+        try {
+          entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
+        } catch (error) {
+          throw new SubjectError(
+            'SUBJECT_UNREADABLE',
+            `subject-path: ${relative(workspace, directory) || '.'} cannot be listed (${(error as Error).message}): what is in it would ship unjudged`,
+          );
+        }
+        count(entries.length, root);
+        if (segment === '**') next.push(directory);
+        for (const entry of entries) {
+          const name = names ? checkEntryName(entry, directory, workspace) : entry.name.toString('utf8');
+          if (exact !== undefined && name !== exact) continue;
+          const path = join(directory, name);
+          let kind: ReturnType<typeof statSync> | undefined;
+          try {
+            kind = entry.isSymbolicLink()
+              ? statSync(path)
+              : entry.isDirectory() || entry.isFile()
+                ? undefined
+                : lstatSync(path);
+          } catch {
+            if (!last) continue;
+            throw new SubjectError(
+              'SUBJECT_LINK_DANGLING',
+              `subject-path: ${terminalText(relative(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`,
+            );
+          }
+          const isDirectory = kind ? kind.isDirectory() : entry.isDirectory();
+          const isFile = kind ? kind.isFile() : entry.isFile();
+          if (isDirectory) {
+            if (segment === '**') pending.push(path);
+            else if (!last) next.push(path);
+          } else if (last && !isFile) {
+            throw new SubjectError(
+              'SUBJECT_UNREADABLE',
+              `subject-path: ${terminalText(relative(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`,
+            );
+          }
+        }
+      }
+      level = next;
     }
   }
-  return { crossed: [...crossed], released: [...released] };
+  return [...released];
 }
 
 /** A pattern's segments: split at each `/` outside braces, brackets and parentheses (`{linux,mac/arm}` is one). */
@@ -250,25 +328,6 @@ function holdsResolved(directory: string, inner: string): boolean {
 function holdsAsWritten(directory: string, inner: string): boolean {
   const up = relative(resolve(directory), resolve(inner));
   return up === '' || (up !== '..' && !up.startsWith(`..${sep}`) && !isAbsolute(up));
-}
-
-/**
- * The names in each directory a pattern's crawl passes through (patternReach): one no glob can see stops the stage.
- * Each directory is listed once; nothing below it is walked from here (the crawl's own directories are each listed).
- */
-function refuseUnseenNames(directories: readonly string[], workspace: string): void {
-  for (const directory of new Set(directories)) {
-    let entries: Dirent<Buffer>[];
-    try {
-      entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
-    } catch (error) {
-      throw new SubjectError(
-        'SUBJECT_UNREADABLE',
-        `subject-path: ${relative(workspace, directory) || '.'} cannot be listed (${(error as Error).message}): what is in it would ship unjudged`,
-      );
-    }
-    for (const entry of entries) checkEntryName(entry, directory, workspace);
-  }
 }
 
 /**

@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-UIX75STX.js";
+} from "./chunk-7SQ5RWUR.js";
 import {
   CodedError,
   OidcTokenError,

@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-WX4X42EI.js";
+} from "./chunk-I7XOUHTF.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

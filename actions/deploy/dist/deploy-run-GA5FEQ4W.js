@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-3JPUP3QB.js";
+} from "./chunk-WCHESY5B.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-UIX75STX.js";
+} from "./chunk-7SQ5RWUR.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

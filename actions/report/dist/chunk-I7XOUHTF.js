@@ -693,9 +693,8 @@ async function pathSubjects(patterns, workspace) {
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
-  const reach = await patternReach(patterns, matchesOf, workspace);
-  refuseUnseenEntries(files, workspace, reach.released);
-  refuseUnseenNames(reach.crossed, workspace);
+  const released = crossPatterns(patterns, matchesOf, workspace);
+  refuseUnseenEntries(files, workspace, released);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -755,14 +754,17 @@ function isLinkItself(directory, real) {
     return true;
   }
 }
-async function patternReach(patterns, matchesOf, workspace) {
-  const crossed = /* @__PURE__ */ new Set();
+function crossPatterns(patterns, matchesOf, workspace) {
   const released = /* @__PURE__ */ new Set();
-  const directories = async (prefix) => {
-    const joined = prefix.join("/");
-    if (!isDynamicPattern(joined)) return [resolve(workspace, unescaped(prefix).join("/") || ".")];
-    const found = await glob(joined, { cwd: workspace, absolute: true, dot: true, onlyDirectories: true });
-    return found.map((directory) => resolve(directory));
+  let walked = 0;
+  const count = (entries, root) => {
+    walked += entries;
+    if (walked > MAX_WALKED_ENTRIES) {
+      throw new SubjectError(
+        "TOO_MANY_SUBJECTS",
+        `subject-path: the directories the patterns cross from ${relative(workspace, root) || "."} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
+      );
+    }
   };
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
@@ -770,18 +772,85 @@ async function patternReach(patterns, matchesOf, workspace) {
     const literal = fixed < 0 ? segments.slice(0, -1) : segments.slice(0, Math.min(fixed, segments.length - 1));
     const root = resolve(workspace, unescaped(literal).join("/") || ".");
     const matched = matchesOf.get(pattern) ?? [];
-    if (holdsResolved(root, workspace) || !matched.every((file) => holdsAsWritten(root, dirname(file)))) continue;
-    for (let end = literal.length; end < segments.length; end += 1) {
-      if (!isDynamicPattern(segments[end]) && segments[end - 1] !== "**") continue;
-      for (const directory of end === literal.length ? [root] : await directories(segments.slice(0, end))) {
-        crossed.add(directory);
+    if (!matched.every((file) => holdsAsWritten(root, dirname(file)))) continue;
+    if (holdsResolved(root, workspace)) {
+      if (holdsAsWritten(workspace, root) && !holdsAsWritten(root, workspace)) {
+        throw new SubjectError(
+          "SUBJECT_DIRECTORY",
+          `subject-path: ${JSON.stringify(pattern)} is rooted at ${relative(workspace, root)}, which is a link to the checkout or above it: name the directory the artifacts are in`
+        );
       }
+      continue;
     }
-    if (segments.at(-1) === "**") {
-      for (const directory of await directories(segments.slice(0, -1))) released.add(directory);
+    let level = [root];
+    for (let i = literal.length; i < segments.length; i += 1) {
+      const segment = segments[i];
+      const last = i === segments.length - 1;
+      if (segment === "**" && last) {
+        for (const directory of level) released.add(directory);
+        break;
+      }
+      const glob2 = isDynamicPattern(segment);
+      const names = glob2 || segments[i - 1] === "**";
+      const exact = glob2 ? void 0 : unescaped([segment])[0];
+      const next = [];
+      const seen = /* @__PURE__ */ new Set();
+      const pending = [...level];
+      while (pending.length > 0) {
+        const directory = pending.pop();
+        let real;
+        try {
+          real = realpathSync(directory);
+        } catch (error) {
+          throw new SubjectError(
+            "SUBJECT_UNREADABLE",
+            `subject-path: ${terminalText(relative(workspace, directory)) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
+          );
+        }
+        if (seen.has(real)) continue;
+        seen.add(real);
+        let entries;
+        try {
+          entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
+        } catch (error) {
+          throw new SubjectError(
+            "SUBJECT_UNREADABLE",
+            `subject-path: ${relative(workspace, directory) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+          );
+        }
+        count(entries.length, root);
+        if (segment === "**") next.push(directory);
+        for (const entry of entries) {
+          const name = names ? checkEntryName(entry, directory, workspace) : entry.name.toString("utf8");
+          if (exact !== void 0 && name !== exact) continue;
+          const path = join(directory, name);
+          let kind;
+          try {
+            kind = entry.isSymbolicLink() ? statSync(path) : entry.isDirectory() || entry.isFile() ? void 0 : lstatSync(path);
+          } catch {
+            if (!last) continue;
+            throw new SubjectError(
+              "SUBJECT_LINK_DANGLING",
+              `subject-path: ${terminalText(relative(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`
+            );
+          }
+          const isDirectory = kind ? kind.isDirectory() : entry.isDirectory();
+          const isFile = kind ? kind.isFile() : entry.isFile();
+          if (isDirectory) {
+            if (segment === "**") pending.push(path);
+            else if (!last) next.push(path);
+          } else if (last && !isFile) {
+            throw new SubjectError(
+              "SUBJECT_UNREADABLE",
+              `subject-path: ${terminalText(relative(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+            );
+          }
+        }
+      }
+      level = next;
     }
   }
-  return { crossed: [...crossed], released: [...released] };
+  return [...released];
 }
 function patternSegments(pattern) {
   const segments = [];
@@ -822,20 +891,6 @@ function holdsResolved(directory, inner) {
 function holdsAsWritten(directory, inner) {
   const up = relative(resolve(directory), resolve(inner));
   return up === "" || up !== ".." && !up.startsWith(`..${sep}`) && !isAbsolute(up);
-}
-function refuseUnseenNames(directories, workspace) {
-  for (const directory of new Set(directories)) {
-    let entries;
-    try {
-      entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
-    } catch (error) {
-      throw new SubjectError(
-        "SUBJECT_UNREADABLE",
-        `subject-path: ${relative(workspace, directory) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
-      );
-    }
-    for (const entry of entries) checkEntryName(entry, directory, workspace);
-  }
 }
 function checkEntryName(entry, directory, workspace) {
   const name = entry.name.toString("utf8");

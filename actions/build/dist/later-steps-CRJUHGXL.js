@@ -34,7 +34,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-FJTQNNS7.js";
+} from "./chunk-Q5EZKDDY.js";
 import {
   require_dist,
   require_dist2,

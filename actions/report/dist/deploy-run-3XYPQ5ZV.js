@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-WX4X42EI.js";
+} from "./chunk-I7XOUHTF.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
