@@ -74,11 +74,8 @@ export interface ChangePeople {
   contributors: ChangePerson[];
   pushers: ChangePerson[];
   codeApprovers: ChangePerson[];
-  /**
-   * What a code approver did, in words (default: approved the code): under a break-glass, who released it stood in for
-   * the review.
-   */
-  codeApproversDid?: string;
+  /** Who released a break-glass the deploy rests on: they stood in for the code review (`code-approvers`). */
+  breakGlassApprovers?: ChangePerson[];
   /**
    * What an account did in the change, as the review rules match people (review.ts, changeContributions): a
    * contributor is excluded by `contributors` however the change's evidence names them (an account GitHub linked, a
@@ -265,7 +262,10 @@ function excludedPeople(
       else add([change.author, ...(change.otherAuthors ?? [])], "the change's author");
     } else if (who === 'contributors') add(change.contributors, 'a contributor to the change');
     else if (who === 'pusher') add(change.pushers, "the change's last pusher");
-    else add(change.codeApprovers, change.codeApproversDid ?? 'approved the code');
+    else {
+      add(change.codeApprovers, 'approved the code');
+      add(change.breakGlassApprovers ?? [], 'released the break-glass in place of a code review');
+    }
   }
   return { byLogin, byId, unknown };
 }

@@ -538,6 +538,12 @@ function artifactPeople(
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
+    // The break-glass used stands in for the review whether or not a review attestation is beside it (one the policy no
+    // longer passes: found by the review of the fix, where its approvers were left out then).
+    breakGlassApprovers: [
+      ...(own.breakGlassApprovers ?? (breakGlass ? breakGlass.predicate.approvers : [])),
+      ...others.flatMap((p) => p.breakGlassApprovers ?? []),
+    ],
     contributionsOf: (account, profile) => contributions.flatMap((of) => of(account, profile)),
   };
 }
@@ -571,8 +577,8 @@ function changePeople({ review }: Chain, breakGlass: QualifiedBreakGlass | undef
       otherAuthors: people,
       contributors: people,
       pushers: people,
-      codeApprovers: breakGlass.predicate.approvers,
-      codeApproversDid: 'released the break-glass in place of a code review',
+      codeApprovers: [],
+      breakGlassApprovers: breakGlass.predicate.approvers,
     };
   }
   return undefined;

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-PZHLAHIO.js";
+} from "./chunk-I5GA7FCI.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-WCHESY5B.js";
+} from "./chunk-N4V6R4FC.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-7SQ5RWUR.js";
+} from "./chunk-MXF344MH.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -1476,6 +1476,12 @@ function artifactPeople(chain, breakGlass, evidence) {
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
+    // The break-glass used stands in for the review whether or not a review attestation is beside it (one the policy no
+    // longer passes: found by the review of the fix, where its approvers were left out then).
+    breakGlassApprovers: [
+      ...own.breakGlassApprovers ?? (breakGlass ? breakGlass.predicate.approvers : []),
+      ...others.flatMap((p) => p.breakGlassApprovers ?? [])
+    ],
     contributionsOf: (account, profile) => contributions.flatMap((of) => of(account, profile))
   };
 }
@@ -1500,8 +1506,8 @@ function changePeople({ review }, breakGlass) {
       otherAuthors: people,
       contributors: people,
       pushers: people,
-      codeApprovers: breakGlass.predicate.approvers,
-      codeApproversDid: "released the break-glass in place of a code review"
+      codeApprovers: [],
+      breakGlassApprovers: breakGlass.predicate.approvers
     };
   }
   return void 0;

@@ -13,7 +13,7 @@ import {
   isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-PZHLAHIO.js";
+} from "./chunk-I5GA7FCI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

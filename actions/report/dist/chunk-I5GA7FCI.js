@@ -4562,7 +4562,10 @@ function excludedPeople(distinctFrom, predicate, change) {
       else add2([change.author, ...change.otherAuthors ?? []], "the change's author");
     } else if (who === "contributors") add2(change.contributors, "a contributor to the change");
     else if (who === "pusher") add2(change.pushers, "the change's last pusher");
-    else add2(change.codeApprovers, change.codeApproversDid ?? "approved the code");
+    else {
+      add2(change.codeApprovers, "approved the code");
+      add2(change.breakGlassApprovers ?? [], "released the break-glass in place of a code review");
+    }
   }
   return { byLogin, byId, unknown };
 }

@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-GA5FEQ4W.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-YYQSR3GE.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-I7XOUHTF.js";
+} from "./chunk-OHI7YO7F.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-6DNOFSOB.js";
+} from "./chunk-OCZOQQ2G.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-PZHLAHIO.js";
+} from "./chunk-I5GA7FCI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -1131,6 +1131,12 @@ function artifactPeople(chain, breakGlass, evidence) {
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
+    // The break-glass used stands in for the review whether or not a review attestation is beside it (one the policy no
+    // longer passes: found by the review of the fix, where its approvers were left out then).
+    breakGlassApprovers: [
+      ...own.breakGlassApprovers ?? (breakGlass ? breakGlass.predicate.approvers : []),
+      ...others.flatMap((p) => p.breakGlassApprovers ?? [])
+    ],
     contributionsOf: (account, profile) => contributions.flatMap((of) => of(account, profile))
   };
 }
@@ -1155,8 +1161,8 @@ function changePeople({ review }, breakGlass) {
       otherAuthors: people,
       contributors: people,
       pushers: people,
-      codeApprovers: breakGlass.predicate.approvers,
-      codeApproversDid: "released the break-glass in place of a code review"
+      codeApprovers: [],
+      breakGlassApprovers: breakGlass.predicate.approvers
     };
   }
   return void 0;

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-6DNOFSOB.js";
+} from "./chunk-OCZOQQ2G.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-PZHLAHIO.js";
+} from "./chunk-I5GA7FCI.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";
