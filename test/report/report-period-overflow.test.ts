@@ -97,7 +97,7 @@ describe('a window that starts in the future', () => {
     });
     expect(outcome.failure).toMatch(/^USAGE: report: since \(2026-12-02T00:00:00\.000Z\) is in the future/);
     expect(outcome.outputs['report-path']).toBeUndefined();
-    // The same window a second after its start is a report.
+    // The same window once it holds the policy's 7 days of the past is a report.
     const later = await sodReportStep({
       policy: 'org-policy.yml',
       bundles: ['evidence'],
@@ -110,9 +110,47 @@ describe('a window that starts in the future', () => {
       period: '',
       workspace: ws,
       outputDirectory: join(ws, 'out-future'),
-      now: new Date('2026-12-02T00:00:01Z'),
+      now: new Date('2026-12-09T00:00:01Z'),
     });
     expect(later.failure ?? '').not.toMatch(/future/);
     expect(later.outputs['report-path']).toBe(join(ws, 'out-future', 'sod-report.json'));
+  });
+});
+
+describe('a window that reaches into the future, or ends before it starts', () => {
+  // Found by the review of the future-since fix: report.min-period measured since → until, so a window from a second
+  // ago to eight days ahead met a 7-day minimum with nothing counted; and the action took a since after its until.
+  const windowStep = (since: string, until: string) =>
+    sodReportStep({
+      policy: 'org-policy.yml',
+      bundles: ['evidence'],
+      repository: '',
+      owner: 'acme',
+      token: '',
+      apiUrl: 'http://127.0.0.1:9',
+      since,
+      until,
+      period: '',
+      workspace: ws,
+      outputDirectory: join(ws, 'out-window'),
+      now: new Date('2026-12-01T00:00:00Z'),
+    });
+
+  it('counts only the past toward report.min-period', async () => {
+    const ahead = await windowStep('2026-11-30T23:59:59Z', '2026-12-09T00:00:00Z');
+    expect(ahead.failure).toMatch(/^USAGE: report: the window .* is shorter than the org policy's report.min-period/);
+    expect(ahead.outputs['report-path']).toBeUndefined();
+    const enough = await windowStep('2026-11-20T00:00:00Z', '2026-12-09T00:00:00Z');
+    expect(enough.failure ?? '').not.toMatch(/min-period|USAGE/);
+  });
+
+  it('refuses a since at or after its until', async () => {
+    for (const [since, until] of [
+      ['2026-11-20T00:00:00Z', '2026-11-01T00:00:00Z'],
+      ['2026-11-20T00:00:00Z', '2026-11-20T00:00:00Z'],
+    ]) {
+      const outcome = await windowStep(since!, until!);
+      expect(outcome.failure).toMatch(/^USAGE: report: since \(.*\) must be before until/);
+    }
   });
 });

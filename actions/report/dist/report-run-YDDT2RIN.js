@@ -209,9 +209,16 @@ async function runSodReport(run) {
       `report: since (${run.since.toISOString()}) is in the future: the window would hold no evidence to judge`
     );
   }
+  if (run.since !== void 0 && run.until !== void 0 && !(run.since.getTime() < run.until.getTime())) {
+    throw new UsageError(
+      `report: since (${run.since.toISOString()}) must be before until (${run.until.toISOString()}): the window would hold nothing`
+    );
+  }
   const minimum = policy.report?.minPeriodSeconds;
   if (run.boundedWindow && minimum !== void 0) {
-    const seconds = run.since ? ((run.until ?? /* @__PURE__ */ new Date()).getTime() - run.since.getTime()) / 1e3 : Infinity;
+    const now = (run.now ?? /* @__PURE__ */ new Date()).getTime();
+    const end = Math.min(run.until?.getTime() ?? now, now);
+    const seconds = run.since ? (end - run.since.getTime()) / 1e3 : Infinity;
     if (!(seconds >= minimum)) {
       throw new UsageError(
         `report: the window (${run.since.toISOString()} to ${run.until ? run.until.toISOString() : "now"}) is shorter than the org policy's report.min-period (${minimum} s): a report over less would count too little to judge`
