@@ -254,6 +254,21 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
     expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, 'mediaType: missing, beside a bundle');
   });
 
+  it('a real bundle with its keys spelled as protobuf names them (media_type…): malformed, not "no bundle"', async () => {
+    const path = mutatedBundle('snake-case-keys.json', (b) => {
+      const record = b as unknown as Record<string, unknown>;
+      for (const [from, to] of [
+        ['mediaType', 'media_type'],
+        ['verificationMaterial', 'verification_material'],
+        ['dsseEnvelope', 'dsse_envelope'],
+      ] as const) {
+        record[to] = record[from];
+        Reflect.deleteProperty(record, from);
+      }
+    });
+    expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, 'mediaType: missing, beside a bundle');
+  });
+
   it('an unknown bundle media type', async () => {
     const mediaType = 'application/vnd.dev.sigstore.bundle.v0.4+json';
     const path = mutatedBundle('unknown-media-type.json', (b) => {

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-QERZDGYD.js";
+} from "./chunk-EHUKFHCV.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -243,9 +243,11 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
     // A bundle's own fields without its mediaType is a bundle someone took the mediaType out of, not some other JSON:
     // skipped as no bundle, a decision record or deploy approval left the report's counts without a word (found by the
     // review of the report's integrity). Malformed, it fails like any other broken bundle.
-    const fields = Object.keys(BUNDLE_FIELDS['']!).filter(
-      (field) => field !== 'mediaType' && Object.hasOwn(record, field),
-    );
+    // Spelled as the protobuf JSON mapping lets a reader spell them too (`verification_material`, `media_type`: a
+    // renamed key, found by the review of the fix).
+    const spelling = (key: string) => key.replace(/_/g, '').toLowerCase();
+    const known = new Set(Object.keys(BUNDLE_FIELDS['']!).map(spelling));
+    const fields = Object.keys(record).filter((key) => known.has(spelling(key)));
     if (fields.length > 0) {
       throw new SigstoreInputError(
         'BUNDLE_MALFORMED',

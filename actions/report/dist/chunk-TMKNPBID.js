@@ -13,7 +13,7 @@ import {
   isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-I5GA7FCI.js";
+} from "./chunk-BGI7R5LF.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

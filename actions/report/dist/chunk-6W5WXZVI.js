@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-I5GA7FCI.js";
+} from "./chunk-BGI7R5LF.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-N4V6R4FC.js";
+} from "./chunk-XCUZ7B7Q.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-MXF344MH.js";
+} from "./chunk-CLU7VLKP.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -31134,9 +31134,9 @@ function parseBundleJSON(json, source) {
   const record = json;
   const mediaType = record.mediaType;
   if (mediaType === void 0) {
-    const fields = Object.keys(BUNDLE_FIELDS[""]).filter(
-      (field2) => field2 !== "mediaType" && Object.hasOwn(record, field2)
-    );
+    const spelling = (key) => key.replace(/_/g, "").toLowerCase();
+    const known = new Set(Object.keys(BUNDLE_FIELDS[""]).map(spelling));
+    const fields = Object.keys(record).filter((key) => known.has(spelling(key)));
     if (fields.length > 0) {
       throw new SigstoreInputError(
         "BUNDLE_MALFORMED",

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-OCZOQQ2G.js";
+} from "./chunk-6W5WXZVI.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-I5GA7FCI.js";
+} from "./chunk-BGI7R5LF.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";
