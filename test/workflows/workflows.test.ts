@@ -259,6 +259,34 @@ describe('the example caller (workflows/release.yml) runs no code of the reposit
   });
 });
 
+describe('every workflow file runs no code where a job can sign', () => {
+  // The same rule as the example caller's, over every workflow twokey ships or runs (found by the review of the
+  // workflows: it was checked for workflows/release.yml alone), and the reusable workflows run no shell at all: an
+  // input or an event field written into a script runs as code in a job that signs.
+  const files = workflowFiles;
+  const jobsOf = (file: string) =>
+    Object.entries(
+      (workflow(file) as { jobs: Record<string, { permissions?: Record<string, string>; steps?: Step[] }> }).jobs,
+    );
+  it.each(files)('%s: no run step in a job holding id-token: write', (file) => {
+    for (const [name, job] of jobsOf(file)) {
+      if (job.permissions?.['id-token'] !== 'write') continue;
+      expect(
+        (job.steps ?? []).filter((step) => step.run !== undefined),
+        `${file}: job ${name}`,
+      ).toEqual([]);
+    }
+  });
+  it.each(files.filter((file) => /\/twokey-[^/]+\.yml$/.test(file)))('%s: no run step at all', (file) => {
+    for (const [name, job] of jobsOf(file)) {
+      expect(
+        (job.steps ?? []).filter((step) => step.run !== undefined),
+        `${file}: job ${name}`,
+      ).toEqual([]);
+    }
+  });
+});
+
 describe('action.yml', () => {
   const root = read('action.yml');
   const deploy = read('actions/deploy/action.yml');
