@@ -251,7 +251,12 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
     const path = mutatedBundle('no-media-type.json', (b) => {
       Reflect.deleteProperty(b, 'mediaType');
     });
-    expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, 'mediaType: missing, beside a bundle');
+    expectInputError(
+      await verify(path),
+      'BUNDLE_MALFORMED',
+      path,
+      'mediaType: missing, though it holds a Sigstore bundle',
+    );
   });
 
   it('a real bundle with its keys spelled as protobuf names them (media_type…): malformed, not "no bundle"', async () => {
@@ -266,7 +271,12 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
         Reflect.deleteProperty(record, from);
       }
     });
-    expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, 'mediaType: missing, beside a bundle');
+    expectInputError(
+      await verify(path),
+      'BUNDLE_MALFORMED',
+      path,
+      'mediaType: missing, though it holds a Sigstore bundle',
+    );
   });
 
   it('an unknown bundle media type', async () => {

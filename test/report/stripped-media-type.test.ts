@@ -120,7 +120,7 @@ describe('a bundle whose mediaType was taken out', () => {
     const named = JSON.stringify(after.sod);
     expect(named).toContain(`evidence/acme/web/decisions.jsonl#L${line + 1}`);
     expect(named).toContain(approval.slice(workspace.length + 1));
-    expect(named).toContain('mediaType: missing, beside a bundle');
+    expect(named).toContain('mediaType: missing, though it holds a Sigstore bundle');
     expect(after.sod.verdict).toBe('fail');
     expect(after.exitCode).toBe(1);
 

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-EHUKFHCV.js";
+} from "./chunk-RHH6JJLW.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

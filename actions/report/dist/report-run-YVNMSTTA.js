@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-6W5WXZVI.js";
+} from "./chunk-GQJDHOQM.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-BGI7R5LF.js";
+} from "./chunk-H3ZOVNRN.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-XCUZ7B7Q.js";
+} from "./chunk-CEZKG4SC.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-CLU7VLKP.js";
+} from "./chunk-RRURZBUW.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-BGI7R5LF.js";
+} from "./chunk-H3ZOVNRN.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -31127,6 +31127,32 @@ function childPath(parent) {
   if (parent.keys) return parent.path ? `${parent.path}.${parent.key ?? ""}` : parent.key ?? "";
   return `${parent.path}[${parent.index}]`;
 }
+var BUNDLE_KEYS = /* @__PURE__ */ new Set([
+  "verificationmaterial",
+  "dsseenvelope",
+  "messagesignature",
+  "tlogentries",
+  "x509certificatechain",
+  "timestampverificationdata",
+  "payloadtype"
+]);
+function bundleInside(value) {
+  const pending = [value];
+  for (let seen = 0; pending.length > 0 && seen < 1e6; seen += 1) {
+    const next = pending.pop();
+    if (typeof next === "string") {
+      if (/sigstore\.bundle/i.test(next)) return "media type";
+    } else if (Array.isArray(next)) {
+      pending.push(...next);
+    } else if (typeof next === "object" && next !== null) {
+      for (const [key, inner] of Object.entries(next)) {
+        if (BUNDLE_KEYS.has(key.toLowerCase().replace(/[^a-z0-9]/g, ""))) return `field ${JSON.stringify(key)}`;
+        pending.push(inner);
+      }
+    }
+  }
+  return void 0;
+}
 function parseBundleJSON(json, source) {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new SigstoreInputError("BUNDLE_MALFORMED", `${source}: a bundle is a JSON object`);
@@ -31134,13 +31160,11 @@ function parseBundleJSON(json, source) {
   const record = json;
   const mediaType = record.mediaType;
   if (mediaType === void 0) {
-    const spelling = (key) => key.replace(/_/g, "").toLowerCase();
-    const known = new Set(Object.keys(BUNDLE_FIELDS[""]).map(spelling));
-    const fields = Object.keys(record).filter((key) => known.has(spelling(key)));
-    if (fields.length > 0) {
+    const held = bundleInside(record);
+    if (held !== void 0) {
       throw new SigstoreInputError(
         "BUNDLE_MALFORMED",
-        `${source}: mediaType: missing, beside a bundle's ${fields.join(" and ")}: a Sigstore bundle names its version`
+        `${source}: mediaType: missing, though it holds a Sigstore bundle's ${held}: a Sigstore bundle is a JSON object that names its version at its top`
       );
     }
     throw new SigstoreInputError("NOT_A_BUNDLE", `${source}: mediaType: missing; this is not a Sigstore bundle`);

@@ -13,7 +13,7 @@ import {
   isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-BGI7R5LF.js";
+} from "./chunk-H3ZOVNRN.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,

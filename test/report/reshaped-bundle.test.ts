@@ -1,0 +1,129 @@
+// Row 263 again, found by the review of its fix: a bundle read as "no bundle" only when its own top-level keys were a
+// bundle's (any case, `_` dropped), so the same genuine decision record and deploy approval reshaped otherwise —
+// wrapped as GitHub's attestation API returns an entry, or every key given a zero-width space, or kebab-case keys —
+// were still skipped, named nowhere, and a failing report passed. Any JSON holding a bundle's fields or media type at
+// any depth, spelled any way, is a malformed bundle now: rejected evidence, named, an audit finding.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DECISION_EXTENSION, type SodReport } from '@twokey/core';
+import {
+  type OidcIssuer,
+  type OrgHistory,
+  orgHistoryPolicy,
+  planOrgHistory,
+  type SignedOrgHistory,
+  type SigstoreStack,
+  signOrgHistory,
+  startOidcIssuer,
+  startSigstoreStack,
+} from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../conformance/run-cli';
+
+let issuer: OidcIssuer;
+let stack: SigstoreStack;
+let workspace: string;
+let history: OrgHistory;
+let signed: SignedOrgHistory;
+
+async function sodReport(args: string[]): Promise<{ exitCode: number | null; sod: SodReport }> {
+  const run = await runCli(['report', '--json', ...args], workspace);
+  expect(run.stderr).not.toMatch(/internal error/);
+  return { exitCode: run.status, sod: JSON.parse(run.stdout) as SodReport };
+}
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  workspace = mkdtempSync(join(tmpdir(), 'twokey-wrapped-bundle-'));
+  history = planOrgHistory({ months: 2 });
+  signed = await signOrgHistory(history, { stack, issuer, directory: join(workspace, 'evidence') });
+  writeFileSync(join(workspace, 'org-policy.yml'), orgHistoryPolicy(stack.trustedRootPath));
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([stack?.close(), issuer?.close()]);
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+function breakGlassEvidence(): { jsonl: string; line: number; approval: string } {
+  const jsonl = join(signed.directory, 'acme/web/decisions.jsonl');
+  const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n');
+  const line = lines.findIndex((l) => {
+    const s = JSON.parse(Buffer.from(JSON.parse(l).dsseEnvelope.payload, 'base64').toString('utf8'));
+    return (
+      s.predicate.verificationResult === 'PASSED' && (s.predicate[DECISION_EXTENSION]?.breakGlass ?? []).length > 0
+    );
+  });
+  expect(line).toBeGreaterThanOrEqual(0);
+  const deploy = history.deploys.find((d) => d.repository === 'acme/web' && d.breakGlass !== undefined)!;
+  return { jsonl, line, approval: join(signed.directory, `acme/web/deploy-approvals/${deploy.runId}.sigstore.json`) };
+}
+
+type Reshape = (bundle: Record<string, unknown>) => unknown;
+
+const RESHAPES: [string, Reshape][] = [
+  // As GitHub's "list attestations" API returns each entry.
+  [
+    'wrapped as the attestation API returns it ({"bundle": …, "repository_id": …})',
+    (b) => ({ bundle: b, repository_id: 1 }),
+  ],
+  // Every key renamed with a zero-width space: invisible in an editor or a diff.
+  [
+    'every top-level key with a zero-width space appended',
+    (b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [`${k}\u200b`, v])),
+  ],
+  // kebab-case keys (only `_` was dropped by the first fix's spelling).
+  [
+    'every top-level key in kebab-case',
+    (b) =>
+      Object.fromEntries(Object.entries(b).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v])),
+  ],
+];
+
+describe('a genuine bundle reshaped around its fields', () => {
+  it.each(RESHAPES)(
+    '%s: rejected evidence, named, an audit finding',
+    async (_name, reshape) => {
+      const honest = (await sodReport(['--policy', 'org-policy.yml', '--bundle', 'evidence'])).sod;
+      const m1 = honest.indicators.M1;
+      expect(m1.unapproved).toBeGreaterThan(0);
+      const limit = (m1.unapproved - 1) / (m1.passed - 1);
+      writeFileSync(
+        join(workspace, 'strict.yml'),
+        orgHistoryPolicy(
+          stack.trustedRootPath,
+          `report:\n  max-unapproved-rate: ${limit}\n  max-audit-gaps: ${honest.indicators.M6.findings}\n`,
+        ),
+      );
+      const strict = () => sodReport(['--policy', 'strict.yml', '--bundle', 'evidence']);
+      const before = await strict();
+      expect(before.sod.verdict).toBe('fail');
+
+      const { jsonl, line, approval } = breakGlassEvidence();
+      const original = { jsonl: readFileSync(jsonl, 'utf8'), approval: readFileSync(approval, 'utf8') };
+      try {
+        const lines = original.jsonl.trimEnd().split('\n');
+        lines[line] = JSON.stringify(reshape(JSON.parse(lines[line]!)));
+        writeFileSync(jsonl, `${lines.join('\n')}\n`);
+        writeFileSync(approval, `${JSON.stringify(reshape(JSON.parse(original.approval)))}\n`);
+
+        const after = await strict();
+        expect(after.sod.evidence.skipped).toBe(0);
+        expect(after.sod.evidence.rejected).toBe(before.sod.evidence.rejected + 2);
+        expect(after.sod.indicators.M6.findings).toBe(honest.indicators.M6.findings + 2);
+        const named = JSON.stringify(after.sod);
+        expect(named).toContain(approval.slice(workspace.length + 1));
+        expect(named).toContain(`evidence/acme/web/decisions.jsonl#L${line + 1}`);
+        expect(named).toContain('mediaType: missing, though it holds a Sigstore bundle');
+        expect(after.sod.verdict).toBe('fail');
+        expect(after.exitCode).toBe(1);
+      } finally {
+        writeFileSync(jsonl, original.jsonl);
+        writeFileSync(approval, original.approval);
+      }
+    },
+    180_000,
+  );
+});
