@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-RHH6JJLW.js";
+} from "./chunk-BAD2EDFK.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

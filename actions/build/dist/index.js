@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-B4MEVKGT.js");
+  const { signProvenance } = await import("./later-steps-MLOL5CPN.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

@@ -15804,6 +15804,13 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, parse as parse2, sep } from "node:path";
 var cacheDirectory;
+var onUse;
+var announced = /* @__PURE__ */ new Set();
+function refreshedTrustedRootUsed(path) {
+  if (announced.has(path)) return;
+  announced.add(path);
+  onUse?.(path);
+}
 function refreshedTrustedRootPath(directory, name) {
   return join(directory, "trusted-roots", `${name}.json`);
 }
@@ -15926,7 +15933,9 @@ function newestCopy(embedded) {
   } catch {
     return embedded;
   }
-  return newestValidityStart(refreshed.root) >= newestValidityStart(embedded.root) ? { ...refreshed, refreshed: kept.path } : embedded;
+  if (newestValidityStart(refreshed.root) < newestValidityStart(embedded.root)) return embedded;
+  refreshedTrustedRootUsed(kept.path);
+  return { ...refreshed, refreshed: kept.path };
 }
 function trustedRootsFromJSON(roots, source) {
   const components = roots.map((r) => trustedRootFromJSON(r.json, r.source));

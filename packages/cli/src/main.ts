@@ -1,3 +1,4 @@
+import { terminalText } from '@twokey/core';
 import { onContinuousIntegration, twokeyCacheDirectory, useRefreshedTrustedRoots } from '@twokey/sigstore';
 import { run } from './cli';
 import { EXIT, internalErrorLine } from './io';
@@ -10,10 +11,14 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 // The trusted roots `twokey trusted-root --refresh` kept, when newer than the embedded ones: on a user's own machine
-// only. On a CI machine (GitHub Actions, or anything that sets CI) the jobs of a self-hosted runner or a shell executor
-// share the user and its cache, so a root kept there could have been planted by another job: the embedded roots are
-// used.
-useRefreshedTrustedRoots(onContinuousIntegration() ? undefined : twokeyCacheDirectory());
+// only. On a CI machine (GitHub Actions, anything that sets CI, or a CI system known by its own variables) the jobs of
+// a self-hosted runner or a shell executor share the user and its cache, so a root kept there could have been planted
+// by another job: the embedded roots are used. Each kept root a verdict rests on is named on stderr.
+useRefreshedTrustedRoots(onContinuousIntegration() ? undefined : twokeyCacheDirectory(), (path) => {
+  process.stderr.write(
+    `note: the trusted root kept in ${terminalText(path)} by \`twokey trusted-root --refresh\` is used (newer than the embedded one; CI=true uses the embedded roots only)\n`,
+  );
+});
 
 run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {

@@ -40,15 +40,55 @@ export function twokeyCacheDirectory(env: NodeJS.ProcessEnv = process.env): stri
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'twokey');
 }
 
-/** Whether this is a CI machine, where refreshed roots are never used: GITHUB_ACTIONS=true, or CI set (not false). */
+/**
+ * Variables a CI system's jobs are run with, of the systems that do not set CI (Jenkins, Azure Pipelines, TeamCity,
+ * AWS CodeBuild, Bamboo, Google Cloud Build's builders, JetBrains Space; found by the review of the trust anchors,
+ * where a root an earlier job kept on such an agent decided a later job's verdict).
+ */
+const CI_VARIABLES = [
+  'JENKINS_URL',
+  'JENKINS_HOME',
+  'TF_BUILD',
+  'TEAMCITY_VERSION',
+  'CODEBUILD_BUILD_ID',
+  'bamboo_buildKey',
+  'BUILDER_OUTPUT',
+  'JB_SPACE_EXECUTION_NUMBER',
+  'RUNNER_TEMP',
+  'BUILD_ID',
+] as const;
+
+/**
+ * Whether this may be a CI machine, where refreshed roots are never used: GITHUB_ACTIONS=true, CI set (not false), or
+ * a variable a CI system without CI sets (CI_VARIABLES). A machine this cannot tell uses a kept root, and says so on
+ * stderr each run (useRefreshedTrustedRoots).
+ */
 export function onContinuousIntegration(env: NodeJS.ProcessEnv = process.env): boolean {
   const ci = (env.CI ?? '').trim().toLowerCase();
-  return env.GITHUB_ACTIONS === 'true' || (ci !== '' && ci !== 'false' && ci !== '0');
+  return (
+    env.GITHUB_ACTIONS === 'true' ||
+    (ci !== '' && ci !== 'false' && ci !== '0') ||
+    CI_VARIABLES.some((name) => (env[name] ?? '') !== '')
+  );
 }
 
-/** Turns the use of refreshed roots on (a cache directory) or off (undefined, the default). */
-export function useRefreshedTrustedRoots(directory: string | undefined): void {
+let onUse: ((path: string) => void) | undefined;
+const announced = new Set<string>();
+
+/**
+ * Turns the use of refreshed roots on (a cache directory) or off (undefined, the default); `use` is told each kept
+ * root a verdict rests on, once (the CLI says it on stderr: a verdict never rests on a kept file unannounced).
+ */
+export function useRefreshedTrustedRoots(directory: string | undefined, use?: (path: string) => void): void {
   cacheDirectory = directory;
+  onUse = use;
+}
+
+/** A kept root was chosen over the embedded one. */
+export function refreshedTrustedRootUsed(path: string): void {
+  if (announced.has(path)) return;
+  announced.add(path);
+  onUse?.(path);
 }
 
 /** The file a refreshed root of an embedded instance is kept in. */

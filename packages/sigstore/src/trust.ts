@@ -7,7 +7,7 @@ import { cacheDerEncodings } from './der-cache';
 import { describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
-import { newestValidityStart, readRefreshedTrustedRoot } from './root-cache';
+import { newestValidityStart, readRefreshedTrustedRoot, refreshedTrustedRootUsed } from './root-cache';
 import githubRoot from './roots/github-trusted-root.json' with { type: 'json' };
 import { memoizeSignatureChecks } from './signature-memo';
 
@@ -63,9 +63,9 @@ function newestCopy(embedded: TrustedRootMaterial): TrustedRootMaterial {
   } catch {
     return embedded;
   }
-  return newestValidityStart(refreshed.root) >= newestValidityStart(embedded.root)
-    ? { ...refreshed, refreshed: kept.path }
-    : embedded;
+  if (newestValidityStart(refreshed.root) < newestValidityStart(embedded.root)) return embedded;
+  refreshedTrustedRootUsed(kept.path);
+  return { ...refreshed, refreshed: kept.path };
 }
 
 /** The embedded trusted roots by name, as `--trusted-root`, the trusted-root inputs and `deploy.trusted-root` name them. */

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GQJDHOQM.js";
+} from "./chunk-QGJZZBXY.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-H3ZOVNRN.js";
+} from "./chunk-EKHC6VPK.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-TYWNFRS4.js";
+} from "./chunk-FHORZU4P.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
@@ -45,7 +45,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-H3ZOVNRN.js";
+} from "./chunk-EKHC6VPK.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-H3ZOVNRN.js";
+} from "./chunk-EKHC6VPK.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

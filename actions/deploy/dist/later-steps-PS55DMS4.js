@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-RRURZBUW.js";
+} from "./chunk-YR7RAF7U.js";
 import {
   CodedError,
   OidcTokenError,

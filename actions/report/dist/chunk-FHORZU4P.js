@@ -13,7 +13,7 @@ import {
   isDynamicPattern,
   p256,
   readBoundedFile
-} from "./chunk-H3ZOVNRN.js";
+} from "./chunk-EKHC6VPK.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
