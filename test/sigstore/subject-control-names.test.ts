@@ -202,6 +202,93 @@ describe('subject-path over a file whose name holds a control character', () => 
     await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code });
   });
 
+  // Found by the review of that fix: a directory the last segment matches, beside no subject, was never read (a shell
+  // hands it to `tar` or `zip -r` whole); `.`, `..` or an empty segment after a glob left the rest unread; and `**`
+  // went into dot directories and through links (bash's globstar does neither), refusing an honest monorepo over a
+  // bin link its `*.tgz` could not match.
+  const linked = (dir: string, links: Record<string, string>) => {
+    for (const [name, target] of Object.entries(links)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      symlinkSync(target, join(dir, name));
+    }
+    return dir;
+  };
+  it.each([
+    [
+      'dist/*/*.tgz, dist/evil/x.tgz/ a directory holding payload\\n.sh',
+      'dist/*/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'dist/evil/x.tgz/payload\n.sh': 'unreviewed' },
+      {},
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'dist/*/*.tgz, dist/evil/x.tgz/ holding a link to nothing',
+      'dist/*/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed' },
+      { 'dist/evil/x.tgz/install.sh': '/opt/attacker/payload.sh' },
+      'SUBJECT_LINK_DANGLING',
+    ],
+    [
+      'dist/*/app.tgz (a literal last segment), dist/evil/app.tgz/ a directory',
+      'dist/*/app.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'dist/evil/app.tgz/payload\u2028.sh': 'unreviewed' },
+      {},
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'packages/*/dist/*, packages/b/dist/sub/ beside no subject',
+      'packages/*/dist/*',
+      { 'packages/a/dist/a-1.0.0.tgz': 'reviewed', 'packages/b/dist/sub/payload\u2028.sh': 'unreviewed' },
+      {},
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'dist/*/*.tgz, dist/evil/x.tgz a link to a directory (tar -h, zip -r follow it)',
+      'dist/*/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'stash/payload.sh': 'unreviewed', 'dist/evil/.keep': '' },
+      { 'dist/evil/x.tgz': '../../stash' },
+      'SUBJECT_DIRECTORY',
+    ],
+    [
+      'dist/*/./*.tgz, a link to nothing',
+      'dist/*/./*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'dist/evil/.keep': '' },
+      { 'dist/evil/q.tgz': '/opt/attacker/q.tgz' },
+      'SUBJECT_LINK_DANGLING',
+    ],
+    [
+      'dist/*/../*/*.tgz, a link to nothing',
+      'dist/*/../*/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'dist/evil/.keep': '' },
+      { 'dist/evil/q.tgz': '/opt/attacker/q.tgz' },
+      'SUBJECT_LINK_DANGLING',
+    ],
+  ])('%s: refused', async (_what, pattern, files, links, code) => {
+    const dir = linked(release(files), links);
+    await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code });
+  });
+
+  it('packages/**/*.tgz: a bin link to a file not built yet and pnpm links, which no shell glob of it reaches, are no part of the release', async () => {
+    const dir = linked(
+      release({
+        'packages/a/dist/a-1.0.0.tgz': 'reviewed',
+        'packages/b/dist/b-1.0.0.tgz': 'reviewed',
+        'packages/a/node_modules/.bin/.keep': '',
+        'node_modules/.pnpm/dep@1.0.0/node_modules/dep/index.js': '',
+      }),
+      {
+        'packages/a/node_modules/.bin/b': '../../../b/bin/cli.js',
+        'packages/a/node_modules/dep': '../../../node_modules/.pnpm/dep@1.0.0/node_modules/dep',
+      },
+    );
+    expect(shell(dir, 'packages/**/*.tgz').sort()).toEqual([
+      'packages/a/dist/a-1.0.0.tgz',
+      'packages/b/dist/b-1.0.0.tgz',
+    ]);
+    const subjects = await resolveSubjects(inputs('packages/**/*.tgz'), dir);
+    expect(subjects.map((s) => s.name).sort()).toEqual(['a-1.0.0.tgz', 'b-1.0.0.tgz']);
+  });
+
   it('a release without one is read as before', async () => {
     const dir = release({ 'dist/app.tgz': 'reviewed', 'dist/sub/payload.sh': 'also' });
     const subjects = await resolveSubjects(inputs('dist/**'), dir);

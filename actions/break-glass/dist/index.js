@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-BAD2EDFK.js";
+} from "./chunk-G5MUDKZJ.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -12,7 +12,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-Q5EZKDDY.js";
+} from "./chunk-5JHTMKRJ.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/github/src/build-stage.ts
@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-MLOL5CPN.js");
+  const { signProvenance } = await import("./later-steps-PX3XQV7K.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

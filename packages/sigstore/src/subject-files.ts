@@ -1,7 +1,7 @@
 // Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
-import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   checkSubjectCount,
@@ -16,6 +16,7 @@ import {
   terminalText,
   withoutTrailingSlashes,
 } from '@twokey/core';
+import picomatch from 'picomatch';
 import { type GlobOptions, glob, isDynamicPattern } from 'tinyglobby';
 import { type DigestAlgorithm, digestFile } from './digest';
 import { SigstoreInputError } from './error';
@@ -151,20 +152,20 @@ function isLinkItself(directory: string, real: string): boolean {
 }
 
 /**
- * The directories each pattern crosses, read as a shell's glob of the same pattern would cross them — not as the glob
+ * The directories each pattern crosses, read as a shell's glob of the same pattern crosses them — not as the glob
  * library reports them, which is what is being checked. A name holding a control character or a line separator is
  * matched by no glob pattern here, but a shell's glob or `zip -r` ships it: `dist/**` with every artifact in
  * `dist/linux/` never read a sibling `dist/evil\u2028/` (found by the review of the output fixes). From the pattern's
- * root (its leading segments without glob syntax), segment by segment: a literal segment goes into that one entry; a
- * glob into every directory (a link to one included: the glob library does not report a linked directory, which a
- * shell crosses — found by the review of the last fix), more than the segment may match and never less; `**` into
- * every directory below. In each directory read, every entry's name is checked where the segment is a glob or follows
- * `**` (checkEntryName); in the directories of the last segment, every entry it may match must also be a file or a
- * directory: a link to nothing (`tar` and `zip -y` keep it, to resolve wherever it lands) or a FIFO, which the glob
- * library does not list either, stops the stage. What else is in `packages/a/` for `packages/*\/dist/*.tgz` is no
- * part of the release (walking the whole root as a subject's directory refused an honest pnpm monorepo over the links
- * in its packages' `node_modules`). A pattern ending in `**` names whole directories (`dist/**`: `zip -r dist`): they
- * are returned, to be walked as a subject's directory is (refuseUnseenEntries).
+ * root (its leading segments without glob syntax), segment by segment, as bash does: a literal segment is that path
+ * (`.`, `..` and an empty segment included); a glob segment every entry it matches (tinyglobby's own matcher for one
+ * part, dot files too), links to directories included (the glob library does not report a linked directory, which a
+ * shell crosses: found by the review of a fix); `**` every directory below, neither through a link nor into a dot
+ * directory (bash's globstar goes into neither). In each directory a glob segment (or one after `**`) reads, every
+ * entry's name is checked (checkEntryName); of what the last segment matches, a link to nothing or a FIFO (which the
+ * glob library does not list, and `tar` keeps) stops the stage, and a directory, or a link to one (a shell hands it
+ * to `tar` or `zip -r` whole), is returned with the directories a pattern ending in `**` names, to be walked as a
+ * subject's directory is (refuseUnseenEntries; found by the review of that fix, where a directory `dist/evil/x.tgz/`
+ * was never read). What else is in `packages/a/` for `packages/*\/dist/*.tgz` is no part of the release.
  *
  * A pattern rooted at or above the workspace as it is written (`**\/*.tgz`, `../**`), or with glob syntax in its first
  * segment, is not crossed: that would be the whole checkout (threat model, row 260); a root written below the
@@ -179,15 +180,6 @@ function crossPatterns(
 ): string[] {
   const released = new Set<string>();
   let walked = 0;
-  const count = (entries: number, root: string) => {
-    walked += entries;
-    if (walked > MAX_WALKED_ENTRIES) {
-      throw new SubjectError(
-        'TOO_MANY_SUBJECTS',
-        `subject-path: the directories the patterns cross from ${relative(workspace, root) || '.'} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`,
-      );
-    }
-  };
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
     const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
@@ -206,73 +198,116 @@ function crossPatterns(
       }
       continue;
     }
+    // Each directory's entries counted once per pattern, whichever segments read it (a store linked under `**`).
+    const counted = new Set<string>();
+    const list = (directory: string): Dirent<Buffer>[] => {
+      let entries: Dirent<Buffer>[];
+      let real: string;
+      try {
+        real = realpathSync(directory);
+        entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
+      } catch (error) {
+        throw new SubjectError(
+          'SUBJECT_UNREADABLE',
+          `subject-path: ${terminalText(relative(workspace, directory)) || '.'} cannot be listed (${(error as Error).message}): what is in it would ship unjudged`,
+        );
+      }
+      if (!counted.has(real)) {
+        counted.add(real);
+        walked += entries.length;
+        if (walked > MAX_WALKED_ENTRIES) {
+          throw new SubjectError(
+            'TOO_MANY_SUBJECTS',
+            `subject-path: the directories the patterns cross from ${relative(workspace, root) || '.'} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`,
+          );
+        }
+      }
+      return entries;
+    };
     let level = [root];
-    for (let i = literal.length; i < segments.length; i += 1) {
+    for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i]!;
       const last = i === segments.length - 1;
       if (segment === '**' && last) {
         for (const directory of level) released.add(directory);
         break;
       }
-      const glob = isDynamicPattern(segment);
-      const names = glob || segments[i - 1] === '**';
-      const exact = glob ? undefined : unescaped([segment])[0];
       const next: string[] = [];
-      // Each directory once per segment, whatever links lead to it again (a link loop under `**`).
-      const seen = new Set<string>();
-      const pending = [...level];
-      while (pending.length > 0) {
-        const directory = pending.pop()!;
-        let real: string;
-        try {
-          real = realpathSync(directory);
-        } catch (error) {
+      const take = (path: string, kind: Stats | undefined) => {
+        if (kind === undefined) {
+          if (!last) return;
           throw new SubjectError(
-            'SUBJECT_UNREADABLE',
-            `subject-path: ${terminalText(relative(workspace, directory)) || '.'} cannot be resolved (${(error as Error).message}): what is in it would ship unjudged`,
+            'SUBJECT_LINK_DANGLING',
+            `subject-path: ${terminalText(relative(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`,
           );
         }
-        if (seen.has(real)) continue;
-        seen.add(real);
-        let entries: Dirent<Buffer>[];
-        try {
-          entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
-        } catch (error) {
+        if (kind.isDirectory()) {
+          if (last) released.add(path);
+          else next.push(path);
+        } else if (last && !kind.isFile()) {
           throw new SubjectError(
             'SUBJECT_UNREADABLE',
-            `subject-path: ${relative(workspace, directory) || '.'} cannot be listed (${(error as Error).message}): what is in it would ship unjudged`,
+            `subject-path: ${terminalText(relative(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`,
           );
         }
-        count(entries.length, root);
-        if (segment === '**') next.push(directory);
-        for (const entry of entries) {
-          const name = names ? checkEntryName(entry, directory, workspace) : entry.name.toString('utf8');
-          if (exact !== undefined && name !== exact) continue;
-          const path = join(directory, name);
-          let kind: ReturnType<typeof statSync> | undefined;
+      };
+      if (segment === '**') {
+        // Every directory below, and the directory itself (`**` matches none too): not through links, not into dot
+        // directories, as bash's globstar; every name read on the way.
+        const seen = new Set<string>();
+        const pending = [...level];
+        while (pending.length > 0) {
+          const directory = pending.pop()!;
+          let real: string;
           try {
-            kind = entry.isSymbolicLink()
-              ? statSync(path)
-              : entry.isDirectory() || entry.isFile()
-                ? undefined
-                : lstatSync(path);
-          } catch {
-            if (!last) continue;
-            throw new SubjectError(
-              'SUBJECT_LINK_DANGLING',
-              `subject-path: ${terminalText(relative(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`,
-            );
-          }
-          const isDirectory = kind ? kind.isDirectory() : entry.isDirectory();
-          const isFile = kind ? kind.isFile() : entry.isFile();
-          if (isDirectory) {
-            if (segment === '**') pending.push(path);
-            else if (!last) next.push(path);
-          } else if (last && !isFile) {
+            real = realpathSync(directory);
+          } catch (error) {
             throw new SubjectError(
               'SUBJECT_UNREADABLE',
-              `subject-path: ${terminalText(relative(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`,
+              `subject-path: ${terminalText(relative(workspace, directory)) || '.'} cannot be resolved (${(error as Error).message}): what is in it would ship unjudged`,
             );
+          }
+          if (seen.has(real)) continue;
+          seen.add(real);
+          next.push(directory);
+          for (const entry of list(directory)) {
+            const name = checkEntryName(entry, directory, workspace);
+            if (entry.isDirectory() && !name.startsWith('.')) pending.push(join(directory, name));
+          }
+        }
+      } else if (!isDynamicPattern(segment)) {
+        // A literal segment is a path, as a shell takes it: no directory is listed for it.
+        const name = unescaped([segment])[0]!;
+        for (const directory of level) {
+          const path = name === '' ? directory : join(directory, name);
+          let stat: Stats | undefined;
+          try {
+            lstatSync(path);
+          } catch {
+            continue;
+          }
+          try {
+            stat = statSync(path);
+          } catch {
+            stat = undefined;
+          }
+          take(path, stat);
+        }
+      } else {
+        const matches = picomatch(segment, { dot: true, posix: true });
+        for (const directory of level) {
+          for (const entry of list(directory)) {
+            const name = checkEntryName(entry, directory, workspace);
+            if (!matches(name)) continue;
+            const path = join(directory, name);
+            let stat: Stats | undefined;
+            try {
+              stat = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync(path) : undefined;
+            } catch {
+              take(path, undefined);
+              continue;
+            }
+            take(path, stat ?? (entry as unknown as Stats));
           }
         }
       }

@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-FHORZU4P.js";
+} from "./chunk-5LCGW2QG.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";
@@ -21,7 +21,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-QGJZZBXY.js";
+} from "./chunk-L5MKICNO.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewArtifactSubjects,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-EKHC6VPK.js";
+} from "./chunk-ZOMOSZDB.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-UOGZADJL.js";
+} from "./chunk-UWVZU5QC.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-YR7RAF7U.js";
+} from "./chunk-M7ROGKK2.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-QGJZZBXY.js";
+} from "./chunk-L5MKICNO.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-EKHC6VPK.js";
+} from "./chunk-ZOMOSZDB.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

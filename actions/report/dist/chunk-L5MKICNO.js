@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-EKHC6VPK.js";
+} from "./chunk-ZOMOSZDB.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

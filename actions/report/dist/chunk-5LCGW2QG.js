@@ -12,8 +12,9 @@ import {
   glob,
   isDynamicPattern,
   p256,
-  readBoundedFile
-} from "./chunk-EKHC6VPK.js";
+  readBoundedFile,
+  require_picomatch
+} from "./chunk-ZOMOSZDB.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -659,6 +660,7 @@ function prehashedMessageBundleBuilder(sign) {
 // packages/sigstore/src/subject-files.ts
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+var import_picomatch = __toESM(require_picomatch());
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -757,15 +759,6 @@ function isLinkItself(directory, real) {
 function crossPatterns(patterns, matchesOf, workspace) {
   const released = /* @__PURE__ */ new Set();
   let walked = 0;
-  const count = (entries, root) => {
-    walked += entries;
-    if (walked > MAX_WALKED_ENTRIES) {
-      throw new SubjectError(
-        "TOO_MANY_SUBJECTS",
-        `subject-path: the directories the patterns cross from ${relative(workspace, root) || "."} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
-      );
-    }
-  };
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
     const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
@@ -782,68 +775,112 @@ function crossPatterns(patterns, matchesOf, workspace) {
       }
       continue;
     }
+    const counted = /* @__PURE__ */ new Set();
+    const list = (directory) => {
+      let entries;
+      let real;
+      try {
+        real = realpathSync(directory);
+        entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
+      } catch (error) {
+        throw new SubjectError(
+          "SUBJECT_UNREADABLE",
+          `subject-path: ${terminalText(relative(workspace, directory)) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+        );
+      }
+      if (!counted.has(real)) {
+        counted.add(real);
+        walked += entries.length;
+        if (walked > MAX_WALKED_ENTRIES) {
+          throw new SubjectError(
+            "TOO_MANY_SUBJECTS",
+            `subject-path: the directories the patterns cross from ${relative(workspace, root) || "."} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
+          );
+        }
+      }
+      return entries;
+    };
     let level = [root];
-    for (let i = literal.length; i < segments.length; i += 1) {
+    for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i];
       const last = i === segments.length - 1;
       if (segment === "**" && last) {
         for (const directory of level) released.add(directory);
         break;
       }
-      const glob2 = isDynamicPattern(segment);
-      const names = glob2 || segments[i - 1] === "**";
-      const exact = glob2 ? void 0 : unescaped([segment])[0];
       const next = [];
-      const seen = /* @__PURE__ */ new Set();
-      const pending = [...level];
-      while (pending.length > 0) {
-        const directory = pending.pop();
-        let real;
-        try {
-          real = realpathSync(directory);
-        } catch (error) {
+      const take = (path, kind) => {
+        if (kind === void 0) {
+          if (!last) return;
           throw new SubjectError(
-            "SUBJECT_UNREADABLE",
-            `subject-path: ${terminalText(relative(workspace, directory)) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
+            "SUBJECT_LINK_DANGLING",
+            `subject-path: ${terminalText(relative(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`
           );
         }
-        if (seen.has(real)) continue;
-        seen.add(real);
-        let entries;
-        try {
-          entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
-        } catch (error) {
+        if (kind.isDirectory()) {
+          if (last) released.add(path);
+          else next.push(path);
+        } else if (last && !kind.isFile()) {
           throw new SubjectError(
             "SUBJECT_UNREADABLE",
-            `subject-path: ${relative(workspace, directory) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+            `subject-path: ${terminalText(relative(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
           );
         }
-        count(entries.length, root);
-        if (segment === "**") next.push(directory);
-        for (const entry of entries) {
-          const name = names ? checkEntryName(entry, directory, workspace) : entry.name.toString("utf8");
-          if (exact !== void 0 && name !== exact) continue;
-          const path = join(directory, name);
-          let kind;
+      };
+      if (segment === "**") {
+        const seen = /* @__PURE__ */ new Set();
+        const pending = [...level];
+        while (pending.length > 0) {
+          const directory = pending.pop();
+          let real;
           try {
-            kind = entry.isSymbolicLink() ? statSync(path) : entry.isDirectory() || entry.isFile() ? void 0 : lstatSync(path);
-          } catch {
-            if (!last) continue;
-            throw new SubjectError(
-              "SUBJECT_LINK_DANGLING",
-              `subject-path: ${terminalText(relative(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`
-            );
-          }
-          const isDirectory = kind ? kind.isDirectory() : entry.isDirectory();
-          const isFile = kind ? kind.isFile() : entry.isFile();
-          if (isDirectory) {
-            if (segment === "**") pending.push(path);
-            else if (!last) next.push(path);
-          } else if (last && !isFile) {
+            real = realpathSync(directory);
+          } catch (error) {
             throw new SubjectError(
               "SUBJECT_UNREADABLE",
-              `subject-path: ${terminalText(relative(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+              `subject-path: ${terminalText(relative(workspace, directory)) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
             );
+          }
+          if (seen.has(real)) continue;
+          seen.add(real);
+          next.push(directory);
+          for (const entry of list(directory)) {
+            const name = checkEntryName(entry, directory, workspace);
+            if (entry.isDirectory() && !name.startsWith(".")) pending.push(join(directory, name));
+          }
+        }
+      } else if (!isDynamicPattern(segment)) {
+        const name = unescaped([segment])[0];
+        for (const directory of level) {
+          const path = name === "" ? directory : join(directory, name);
+          let stat;
+          try {
+            lstatSync(path);
+          } catch {
+            continue;
+          }
+          try {
+            stat = statSync(path);
+          } catch {
+            stat = void 0;
+          }
+          take(path, stat);
+        }
+      } else {
+        const matches = (0, import_picomatch.default)(segment, { dot: true, posix: true });
+        for (const directory of level) {
+          for (const entry of list(directory)) {
+            const name = checkEntryName(entry, directory, workspace);
+            if (!matches(name)) continue;
+            const path = join(directory, name);
+            let stat;
+            try {
+              stat = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync(path) : void 0;
+            } catch {
+              take(path, void 0);
+              continue;
+            }
+            take(path, stat ?? entry);
           }
         }
       }

@@ -17023,6 +17023,7 @@ export {
   readBundleFile,
   jsonLineText,
   parseBundle,
+  require_picomatch2 as require_picomatch,
   isDynamicPattern,
   glob,
   digestFile,

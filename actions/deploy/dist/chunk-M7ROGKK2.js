@@ -10383,9 +10383,9 @@ var require_picomatch = __commonJS({
     var utils = require_utils();
     var constants4 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob2, options, returnState = false) => {
+    var picomatch3 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
-        const fns = glob2.map((input) => picomatch2(input, options, returnState));
+        const fns = glob2.map((input) => picomatch3(input, options, returnState));
         const arrayMatcher = (str) => {
           for (const isMatch of fns) {
             const state2 = isMatch(str);
@@ -10401,16 +10401,16 @@ var require_picomatch = __commonJS({
       }
       const opts = options || {};
       const posix2 = opts.windows;
-      const regex = isState2 ? picomatch2.compileRe(glob2, options) : picomatch2.makeRe(glob2, options, false, true);
+      const regex = isState2 ? picomatch3.compileRe(glob2, options) : picomatch3.makeRe(glob2, options, false, true);
       const state = regex.state;
       delete regex.state;
       let isIgnored = () => false;
       if (opts.ignore) {
         const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+        isIgnored = picomatch3(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix2 });
+        const { isMatch, match, output } = picomatch3.test(input, regex, options, { glob: glob2, posix: posix2 });
         const result = { glob: glob2, state, regex, posix: posix2, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
@@ -10436,7 +10436,7 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
+    picomatch3.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
@@ -10453,24 +10453,24 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options, posix2);
+          match = picomatch3.matchBase(input, regex, options, posix2);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch2.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
-      const regex = glob2 instanceof RegExp ? glob2 : picomatch2.makeRe(glob2, options);
+    picomatch3.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
+      const regex = glob2 instanceof RegExp ? glob2 : picomatch3.makeRe(glob2, options);
       return regex.test(utils.basename(input, { windows: posix2 }));
     };
-    picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
-    picomatch2.parse = (pattern, options) => {
-      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
+    picomatch3.isMatch = (str, patterns, options) => picomatch3(patterns, options)(str);
+    picomatch3.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch3.parse(p, options));
       return parse3(pattern, { ...options, fastpaths: false });
     };
-    picomatch2.scan = (input, options) => scan(input, options);
-    picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
+    picomatch3.scan = (input, options) => scan(input, options);
+    picomatch3.compileRe = (state, options, returnOutput = false, returnState = false) => {
       if (returnOutput === true) {
         return state.output;
       }
@@ -10481,13 +10481,13 @@ var require_picomatch = __commonJS({
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
-      const regex = picomatch2.toRegex(source, options);
+      const regex = picomatch3.toRegex(source, options);
       if (returnState === true) {
         regex.state = state;
       }
       return regex;
     };
-    picomatch2.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+    picomatch3.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
       if (!input || typeof input !== "string") {
         throw new TypeError("Expected a non-empty string");
       }
@@ -10498,9 +10498,9 @@ var require_picomatch = __commonJS({
       if (!parsed.output) {
         parsed = parse3(input, options);
       }
-      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+      return picomatch3.compileRe(parsed, options, returnOutput, returnState);
     };
-    picomatch2.toRegex = (source, options) => {
+    picomatch3.toRegex = (source, options) => {
       try {
         const opts = options || {};
         return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
@@ -10509,8 +10509,8 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants4;
-    module.exports = picomatch2;
+    picomatch3.constants = constants4;
+    module.exports = picomatch3;
   }
 });
 
@@ -10520,14 +10520,14 @@ var require_picomatch2 = __commonJS({
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
-    function picomatch2(glob2, options, returnState = false) {
+    function picomatch3(glob2, options, returnState = false) {
       if (options && (options.windows === null || options.windows === void 0)) {
         options = { ...options, windows: utils.isWindows() };
       }
       return pico(glob2, options, returnState);
     }
-    Object.assign(picomatch2, pico);
-    module.exports = picomatch2;
+    Object.assign(picomatch3, pico);
+    module.exports = picomatch3;
   }
 });
 
@@ -35492,6 +35492,7 @@ function entryShown(parent, entry) {
 // packages/sigstore/src/subject-files.ts
 import { lstatSync as lstatSync3, readdirSync as readdirSync4, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
 import { basename as basename4, dirname as dirname5, isAbsolute as isAbsolute4, join as join5, relative as relative2, resolve as resolve6, sep as sep4 } from "node:path";
+var import_picomatch2 = __toESM(require_picomatch2());
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -35590,15 +35591,6 @@ function isLinkItself(directory, real) {
 function crossPatterns(patterns, matchesOf, workspace) {
   const released = /* @__PURE__ */ new Set();
   let walked = 0;
-  const count = (entries, root) => {
-    walked += entries;
-    if (walked > MAX_WALKED_ENTRIES) {
-      throw new SubjectError(
-        "TOO_MANY_SUBJECTS",
-        `subject-path: the directories the patterns cross from ${relative2(workspace, root) || "."} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
-      );
-    }
-  };
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
     const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
@@ -35615,68 +35607,112 @@ function crossPatterns(patterns, matchesOf, workspace) {
       }
       continue;
     }
+    const counted = /* @__PURE__ */ new Set();
+    const list = (directory) => {
+      let entries;
+      let real;
+      try {
+        real = realpathSync2(directory);
+        entries = readdirSync4(directory, { encoding: "buffer", withFileTypes: true });
+      } catch (error) {
+        throw new SubjectError(
+          "SUBJECT_UNREADABLE",
+          `subject-path: ${terminalText(relative2(workspace, directory)) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+        );
+      }
+      if (!counted.has(real)) {
+        counted.add(real);
+        walked += entries.length;
+        if (walked > MAX_WALKED_ENTRIES) {
+          throw new SubjectError(
+            "TOO_MANY_SUBJECTS",
+            `subject-path: the directories the patterns cross from ${relative2(workspace, root) || "."} hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own, and root each pattern there`
+          );
+        }
+      }
+      return entries;
+    };
     let level = [root];
-    for (let i = literal.length; i < segments.length; i += 1) {
+    for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i];
       const last = i === segments.length - 1;
       if (segment === "**" && last) {
         for (const directory of level) released.add(directory);
         break;
       }
-      const glob2 = isDynamicPattern(segment);
-      const names = glob2 || segments[i - 1] === "**";
-      const exact = glob2 ? void 0 : unescaped([segment])[0];
       const next = [];
-      const seen = /* @__PURE__ */ new Set();
-      const pending = [...level];
-      while (pending.length > 0) {
-        const directory = pending.pop();
-        let real;
-        try {
-          real = realpathSync2(directory);
-        } catch (error) {
+      const take = (path, kind) => {
+        if (kind === void 0) {
+          if (!last) return;
           throw new SubjectError(
-            "SUBJECT_UNREADABLE",
-            `subject-path: ${terminalText(relative2(workspace, directory)) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
+            "SUBJECT_LINK_DANGLING",
+            `subject-path: ${terminalText(relative2(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`
           );
         }
-        if (seen.has(real)) continue;
-        seen.add(real);
-        let entries;
-        try {
-          entries = readdirSync4(directory, { encoding: "buffer", withFileTypes: true });
-        } catch (error) {
+        if (kind.isDirectory()) {
+          if (last) released.add(path);
+          else next.push(path);
+        } else if (last && !kind.isFile()) {
           throw new SubjectError(
             "SUBJECT_UNREADABLE",
-            `subject-path: ${relative2(workspace, directory) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+            `subject-path: ${terminalText(relative2(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
           );
         }
-        count(entries.length, root);
-        if (segment === "**") next.push(directory);
-        for (const entry of entries) {
-          const name = names ? checkEntryName(entry, directory, workspace) : entry.name.toString("utf8");
-          if (exact !== void 0 && name !== exact) continue;
-          const path = join5(directory, name);
-          let kind;
+      };
+      if (segment === "**") {
+        const seen = /* @__PURE__ */ new Set();
+        const pending = [...level];
+        while (pending.length > 0) {
+          const directory = pending.pop();
+          let real;
           try {
-            kind = entry.isSymbolicLink() ? statSync3(path) : entry.isDirectory() || entry.isFile() ? void 0 : lstatSync3(path);
-          } catch {
-            if (!last) continue;
-            throw new SubjectError(
-              "SUBJECT_LINK_DANGLING",
-              `subject-path: ${terminalText(relative2(workspace, path))} is a link to nothing here, which a step shipping ${JSON.stringify(pattern)} would ship as it is: remove it`
-            );
-          }
-          const isDirectory = kind ? kind.isDirectory() : entry.isDirectory();
-          const isFile = kind ? kind.isFile() : entry.isFile();
-          if (isDirectory) {
-            if (segment === "**") pending.push(path);
-            else if (!last) next.push(path);
-          } else if (last && !isFile) {
+            real = realpathSync2(directory);
+          } catch (error) {
             throw new SubjectError(
               "SUBJECT_UNREADABLE",
-              `subject-path: ${terminalText(relative2(workspace, path))} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+              `subject-path: ${terminalText(relative2(workspace, directory)) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
             );
+          }
+          if (seen.has(real)) continue;
+          seen.add(real);
+          next.push(directory);
+          for (const entry of list(directory)) {
+            const name = checkEntryName(entry, directory, workspace);
+            if (entry.isDirectory() && !name.startsWith(".")) pending.push(join5(directory, name));
+          }
+        }
+      } else if (!isDynamicPattern(segment)) {
+        const name = unescaped([segment])[0];
+        for (const directory of level) {
+          const path = name === "" ? directory : join5(directory, name);
+          let stat2;
+          try {
+            lstatSync3(path);
+          } catch {
+            continue;
+          }
+          try {
+            stat2 = statSync3(path);
+          } catch {
+            stat2 = void 0;
+          }
+          take(path, stat2);
+        }
+      } else {
+        const matches = (0, import_picomatch2.default)(segment, { dot: true, posix: true });
+        for (const directory of level) {
+          for (const entry of list(directory)) {
+            const name = checkEntryName(entry, directory, workspace);
+            if (!matches(name)) continue;
+            const path = join5(directory, name);
+            let stat2;
+            try {
+              stat2 = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync3(path) : void 0;
+            } catch {
+              take(path, void 0);
+              continue;
+            }
+            take(path, stat2 ?? entry);
           }
         }
       }

@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-GK3ZXMVL.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-NDDTNAB3.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
