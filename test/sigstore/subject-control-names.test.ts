@@ -268,6 +268,39 @@ describe('subject-path over a file whose name holds a control character', () => 
     await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code });
   });
 
+  // Found by the review of that fix: bash's `**` goes into no linked directory but counts a link to one among the
+  // directories it stands for (`dist/**/*.tgz` expands `dist/l/*.tgz`); the walk left such links out.
+  it.each([
+    [
+      'dist/**/*.tgz, dist/l -> ../stash whose x.tgz/ holds payload\\n.sh',
+      'dist/**/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'stash/x.tgz/payload\n.sh': 'unreviewed' },
+      { 'dist/l': '../stash' },
+      'dist/l/x.tgz',
+      'SUBJECT_NAME_INVALID',
+    ],
+    [
+      'dist/**/*.tgz, a link to nothing reached as dist/l/q.tgz',
+      'dist/**/*.tgz',
+      { 'dist/linux/app.tgz': 'reviewed', 'stash/.keep': '' },
+      { 'dist/l': '../stash', 'stash/q.tgz': '/opt/attacker/q.tgz' },
+      'dist/l/q.tgz',
+      'SUBJECT_LINK_DANGLING',
+    ],
+    [
+      'dist/**/bin/*, dist/l -> ../stash whose bin/tool/ holds run\\u2028.sh',
+      'dist/**/bin/*',
+      { 'dist/a/bin/app': 'reviewed', 'stash/bin/tool/run\u2028.sh': 'unreviewed' },
+      { 'dist/l': '../stash' },
+      'dist/l/bin/tool',
+      'SUBJECT_NAME_INVALID',
+    ],
+  ])('%s: refused', async (_what, pattern, files, links, shipped, code) => {
+    const dir = linked(release(files), links);
+    expect(shell(dir, pattern)).toContain(shipped);
+    await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code });
+  });
+
   it('packages/**/*.tgz: a bin link to a file not built yet and pnpm links, which no shell glob of it reaches, are no part of the release', async () => {
     const dir = linked(
       release({

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-G5MUDKZJ.js";
+} from "./chunk-IRZFYEDR.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -12,7 +12,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-5JHTMKRJ.js";
+} from "./chunk-6TTTT5MN.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/github/src/build-stage.ts
@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-PX3XQV7K.js");
+  const { signProvenance } = await import("./later-steps-GQRROO63.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

@@ -233,35 +233,22 @@ function childPath(parent: OpenValue | undefined): string {
   return `${parent.path}[${parent.index}]`;
 }
 
-/** Keys only a Sigstore bundle (or its DSSE envelope) has, as letters and digits in lower case. */
-const BUNDLE_KEYS = new Set([
-  'verificationmaterial',
-  'dsseenvelope',
-  'messagesignature',
-  'tlogentries',
-  'x509certificatechain',
-  'timestampverificationdata',
-  'payloadtype',
-]);
-
 /**
- * What in `value`, at any depth, is a Sigstore bundle's: a key of a bundle's (compared as letters and digits in lower
- * case), or a string naming a bundle's media type. Undefined when nothing is.
+ * A bundle's top-level key held by a JSON object, or by an object one of its keys holds (`{"bundle": …}`, as GitHub's
+ * attestation API returns an entry): compared as letters and digits in lower case (`media_type`,
+ * `verification-material`, a zero-width space). Undefined when there is none. Only there, not at any depth: a DSSE
+ * envelope (`cosign attest-blob`), `verify-bundle --json`'s output or a deploy report naming a media type in a pull
+ * request's title is honest JSON beside the bundles, skipped as no bundle (found by the review of a deeper search).
  */
-function bundleInside(value: unknown): string | undefined {
-  const pending: unknown[] = [value];
-  // A bundle file is at most 16 MiB; the walk is bounded all the same.
-  for (let seen = 0; pending.length > 0 && seen < 1_000_000; seen += 1) {
-    const next = pending.pop();
-    if (typeof next === 'string') {
-      if (/sigstore\.bundle/i.test(next)) return 'media type';
-    } else if (Array.isArray(next)) {
-      pending.push(...next);
-    } else if (typeof next === 'object' && next !== null) {
-      for (const [key, inner] of Object.entries(next)) {
-        if (BUNDLE_KEYS.has(key.toLowerCase().replace(/[^a-z0-9]/g, ''))) return `field ${JSON.stringify(key)}`;
-        pending.push(inner);
-      }
+function bundleKeyOf(record: Record<string, unknown>): string | undefined {
+  const spelled = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  // A Sigstore bundle's own top-level keys, spelled so.
+  const BUNDLE_KEYS = new Set(Object.keys(BUNDLE_FIELDS['']!).map(spelled));
+  for (const [key, value] of Object.entries(record)) {
+    if (BUNDLE_KEYS.has(spelled(key))) return `field ${JSON.stringify(key)}`;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const inner = Object.keys(value).find((name) => BUNDLE_KEYS.has(spelled(name)));
+      if (inner !== undefined) return `field ${JSON.stringify(inner)} (under ${JSON.stringify(key)})`;
     }
   }
   return undefined;
@@ -280,7 +267,7 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
     // `verification-material`, a zero-width space in each: found by the reviews of the fix) or wrapped as GitHub's
     // attestation API returns it (`{"bundle": …}`). Malformed, it fails like any other broken bundle; anything
     // reshaped further reads as a deleted file does (threat model, rows 152 and 263).
-    const held = bundleInside(record);
+    const held = bundleKeyOf(record);
     if (held !== undefined) {
       throw new SigstoreInputError(
         'BUNDLE_MALFORMED',

@@ -272,7 +272,17 @@ function crossPatterns(
           next.push(directory);
           for (const entry of list(directory)) {
             const name = checkEntryName(entry, directory, workspace);
-            if (entry.isDirectory() && !name.startsWith('.')) pending.push(join(directory, name));
+            if (name.startsWith('.')) continue;
+            if (entry.isDirectory()) pending.push(join(directory, name));
+            else if (entry.isSymbolicLink()) {
+              // A link to a directory is one of the directories `**` stands for, though bash goes no further into it
+              // (found by the review of the fix: its matches were never read).
+              try {
+                if (statSync(join(directory, name)).isDirectory()) next.push(join(directory, name));
+              } catch {
+                // A link to nothing is no directory: it is the last segment's to judge, where one may match it.
+              }
+            }
           }
         }
       } else if (!isDynamicPattern(segment)) {

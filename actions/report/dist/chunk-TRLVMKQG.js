@@ -12381,28 +12381,14 @@ function childPath(parent) {
   if (parent.keys) return parent.path ? `${parent.path}.${parent.key ?? ""}` : parent.key ?? "";
   return `${parent.path}[${parent.index}]`;
 }
-var BUNDLE_KEYS = /* @__PURE__ */ new Set([
-  "verificationmaterial",
-  "dsseenvelope",
-  "messagesignature",
-  "tlogentries",
-  "x509certificatechain",
-  "timestampverificationdata",
-  "payloadtype"
-]);
-function bundleInside(value) {
-  const pending = [value];
-  for (let seen = 0; pending.length > 0 && seen < 1e6; seen += 1) {
-    const next = pending.pop();
-    if (typeof next === "string") {
-      if (/sigstore\.bundle/i.test(next)) return "media type";
-    } else if (Array.isArray(next)) {
-      pending.push(...next);
-    } else if (typeof next === "object" && next !== null) {
-      for (const [key, inner] of Object.entries(next)) {
-        if (BUNDLE_KEYS.has(key.toLowerCase().replace(/[^a-z0-9]/g, ""))) return `field ${JSON.stringify(key)}`;
-        pending.push(inner);
-      }
+function bundleKeyOf(record) {
+  const spelled = (key) => key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const BUNDLE_KEYS = new Set(Object.keys(BUNDLE_FIELDS[""]).map(spelled));
+  for (const [key, value] of Object.entries(record)) {
+    if (BUNDLE_KEYS.has(spelled(key))) return `field ${JSON.stringify(key)}`;
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      const inner = Object.keys(value).find((name) => BUNDLE_KEYS.has(spelled(name)));
+      if (inner !== void 0) return `field ${JSON.stringify(inner)} (under ${JSON.stringify(key)})`;
     }
   }
   return void 0;
@@ -12414,7 +12400,7 @@ function parseBundleJSON(json, source) {
   const record = json;
   const mediaType = record.mediaType;
   if (mediaType === void 0) {
-    const held = bundleInside(record);
+    const held = bundleKeyOf(record);
     if (held !== void 0) {
       throw new SigstoreInputError(
         "BUNDLE_MALFORMED",

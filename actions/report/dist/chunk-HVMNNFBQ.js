@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-ZOMOSZDB.js";
+} from "./chunk-TRLVMKQG.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-L5MKICNO.js";
+} from "./chunk-HVMNNFBQ.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-ZOMOSZDB.js";
+} from "./chunk-TRLVMKQG.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

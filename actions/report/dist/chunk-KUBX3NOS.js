@@ -14,7 +14,7 @@ import {
   p256,
   readBoundedFile,
   require_picomatch
-} from "./chunk-ZOMOSZDB.js";
+} from "./chunk-TRLVMKQG.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -846,7 +846,14 @@ function crossPatterns(patterns, matchesOf, workspace) {
           next.push(directory);
           for (const entry of list(directory)) {
             const name = checkEntryName(entry, directory, workspace);
-            if (entry.isDirectory() && !name.startsWith(".")) pending.push(join(directory, name));
+            if (name.startsWith(".")) continue;
+            if (entry.isDirectory()) pending.push(join(directory, name));
+            else if (entry.isSymbolicLink()) {
+              try {
+                if (statSync(join(directory, name)).isDirectory()) next.push(join(directory, name));
+              } catch {
+              }
+            }
           }
         }
       } else if (!isDynamicPattern(segment)) {
