@@ -4,6 +4,12 @@
 // in the evidence archive, stripped `mediaType` from both: the unapproved deploy left M1 and M8, no audit finding
 // replaced it, and a report that failed passed. A bundle's fields without a mediaType are a malformed bundle now:
 // rejected evidence, named, an audit finding. Found by the review of the report's integrity.
+//
+// Then, row 263 again, found by the review of its fix: a bundle read as "no bundle" only when its own top-level keys
+// were a bundle's (any case, `_` dropped), so the same genuine decision record and deploy approval reshaped otherwise —
+// wrapped as GitHub's attestation API returns an entry, or every key given a zero-width space, or kebab-case keys —
+// were still skipped, named nowhere, and a failing report passed. A bundle's own top-level fields, spelled any way, at
+// the top or one object down, make a malformed bundle now (test/sigstore/bundle-shaped-json.test.ts: what is not).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,4 +144,71 @@ describe('a bundle whose mediaType was taken out', () => {
     writeFileSync(jsonl, original.jsonl);
     writeFileSync(approval, original.approval);
   }, 180_000);
+});
+
+type Reshape = (bundle: Record<string, unknown>) => unknown;
+
+const RESHAPES: [string, Reshape][] = [
+  // As GitHub's "list attestations" API returns each entry.
+  [
+    'wrapped as the attestation API returns it ({"bundle": …, "repository_id": …})',
+    (b) => ({ bundle: b, repository_id: 1 }),
+  ],
+  // Every key renamed with a zero-width space: invisible in an editor or a diff.
+  [
+    'every top-level key with a zero-width space appended',
+    (b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [`${k}\u200b`, v])),
+  ],
+  // kebab-case keys (only `_` was dropped by the first fix's spelling).
+  [
+    'every top-level key in kebab-case',
+    (b) =>
+      Object.fromEntries(Object.entries(b).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v])),
+  ],
+];
+
+describe('a genuine bundle reshaped around its fields', () => {
+  it.each(RESHAPES)(
+    '%s: rejected evidence, named, an audit finding',
+    async (_name, reshape) => {
+      const honest = (await sodReport(['--policy', 'org-policy.yml', '--bundle', 'evidence'])).sod;
+      const m1 = honest.indicators.M1;
+      expect(m1.unapproved).toBeGreaterThan(0);
+      const limit = (m1.unapproved - 1) / (m1.passed - 1);
+      writeFileSync(
+        join(workspace, 'strict.yml'),
+        orgHistoryPolicy(
+          stack.trustedRootPath,
+          `report:\n  max-unapproved-rate: ${limit}\n  max-audit-gaps: ${honest.indicators.M6.findings}\n`,
+        ),
+      );
+      const strict = () => sodReport(['--policy', 'strict.yml', '--bundle', 'evidence']);
+      const before = await strict();
+      expect(before.sod.verdict).toBe('fail');
+
+      const { jsonl, line, approval } = breakGlassEvidence();
+      const original = { jsonl: readFileSync(jsonl, 'utf8'), approval: readFileSync(approval, 'utf8') };
+      try {
+        const lines = original.jsonl.trimEnd().split('\n');
+        lines[line] = JSON.stringify(reshape(JSON.parse(lines[line]!)));
+        writeFileSync(jsonl, `${lines.join('\n')}\n`);
+        writeFileSync(approval, `${JSON.stringify(reshape(JSON.parse(original.approval)))}\n`);
+
+        const after = await strict();
+        expect(after.sod.evidence.skipped).toBe(0);
+        expect(after.sod.evidence.rejected).toBe(before.sod.evidence.rejected + 2);
+        expect(after.sod.indicators.M6.findings).toBe(honest.indicators.M6.findings + 2);
+        const named = JSON.stringify(after.sod);
+        expect(named).toContain(approval.slice(workspace.length + 1));
+        expect(named).toContain(`evidence/acme/web/decisions.jsonl#L${line + 1}`);
+        expect(named).toContain('mediaType: missing, though it holds a Sigstore bundle');
+        expect(after.sod.verdict).toBe('fail');
+        expect(after.exitCode).toBe(1);
+      } finally {
+        writeFileSync(jsonl, original.jsonl);
+        writeFileSync(approval, original.approval);
+      }
+    },
+    180_000,
+  );
 });
