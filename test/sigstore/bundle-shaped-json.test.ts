@@ -4,12 +4,20 @@
 // report whose pull request names a bundle's media type), crashed on a large array (exit 3), and ran out of its budget
 // on padding beside a wrapped bundle (found by the review of that fix). Only a bundle's own top-level keys are looked
 // for, at the top or one object down (`{"bundle": …}`), spelled any way.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
+import { evaluateDeploy } from '@twokey/gate';
 import { parseBundle, SigstoreInputError } from '@twokey/sigstore';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../conformance/paths';
+import {
+  ARTIFACT,
+  BINDING,
+  honestBundles,
+  NOW,
+  policy,
+  reviewBundle,
+  reviewStatement,
+} from '../../packages/core/src/__fixtures__/bundles';
+import { honestEvidence } from '../../packages/core/src/__fixtures__/review-evidence';
 
 function codeOf(text: string, source: string): string | undefined {
   try {
@@ -46,12 +54,18 @@ describe('honest JSON beside the bundles is no bundle (skipped)', () => {
   });
 
   it('a deploy report whose pull request title names a bundle media type', () => {
-    const report = structuredClone(
-      readDeployReport(readFileSync(join(repoRoot, 'demo-output/honest/report.json'), 'utf8'), 'report.json'),
-    );
-    report.artifacts[0]!.chain.pullRequest!.title = `Accept ${MEDIA} bundles in the uploader`;
+    const evidence = honestEvidence();
+    evidence.pullRequest = { ...evidence.pullRequest!, title: `Accept ${MEDIA} bundles in the uploader` };
+    const [signature, , provenance] = honestBundles();
+    const report = evaluateDeploy({
+      policy,
+      binding: BINDING,
+      now: NOW,
+      artifacts: [ARTIFACT],
+      bundles: [signature!, reviewBundle(reviewStatement([ARTIFACT], evidence)), provenance!],
+    });
     const text = JSON.stringify(report, null, 2);
-    readDeployReport(text, 'deploy-report.json');
+    expect(readDeployReport(text, 'deploy-report.json').artifacts[0]!.chain.pullRequest!.title).toContain(MEDIA);
     expect(codeOf(text, 'evidence/123/deploy-report-abc.json')).toBe('NOT_A_BUNDLE');
   });
 
