@@ -69,6 +69,19 @@ describe('honest JSON beside the bundles is no bundle (skipped)', () => {
     expect(codeOf(text, 'evidence/123/deploy-report-abc.json')).toBe('NOT_A_BUNDLE');
   });
 
+  // Found by the review of the fix: a `mediaType` one object down counted whatever it named.
+  it.each([
+    [
+      'an OCI image manifest without its top-level mediaType',
+      { schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: 'sha256:00' } },
+    ],
+    ['a Kubernetes ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', data: { mediaType: 'text/plain' } }],
+    ['terraform output -json', { media_type: { sensitive: false, type: 'string', value: 'image/png' } }],
+    ['a package.json', { name: 'app', dependencies: { 'media-type': '^0.3.1' } }],
+  ])('%s', (_what, value) => {
+    expect(codeOf(JSON.stringify(value), 'evidence/other.json')).toBe('NOT_A_BUNDLE');
+  });
+
   it('an object holding a large array (JSON.stringify of a Buffer): no bundle, not an internal error', () => {
     expect(codeOf(JSON.stringify(Buffer.alloc(200_000)), 'evidence/blob.json')).toBe('NOT_A_BUNDLE');
   });

@@ -301,6 +301,30 @@ describe('subject-path over a file whose name holds a control character', () => 
     await expect(resolveSubjects(inputs(pattern), dir)).rejects.toMatchObject({ code });
   });
 
+  // Found by the review of that fix: `**/**` walked a second time from the links the first `**` counted (bash reads it
+  // as `**`), and `..` after a link to a directory was read as the link's textual parent (bash goes to its target's).
+  it('dist/**/**/*.tgz is read as dist/**/*.tgz: a name under a linked directory bash never reaches refuses nothing', async () => {
+    const dir = linked(release({ 'dist/linux/app.tgz': 'reviewed', 'stash/sub/notes\u2028/x.txt': 'other' }), {
+      'dist/l': '../stash',
+    });
+    expect(shell(dir, 'dist/**/**/*.tgz')).toEqual(['dist/linux/app.tgz']);
+    expect((await resolveSubjects(inputs('dist/**/**/*.tgz'), dir)).map((s) => s.name)).toEqual(['app.tgz']);
+  });
+
+  it('dist/*/../*/*.tgz: `..` after a link to a directory is its target’s parent, where a link to nothing is refused', async () => {
+    const dir = linked(
+      release({ 'dist/linux/app.tgz': 'reviewed', 'stash/inner/.keep': '', 'stash/other/.keep': '' }),
+      {
+        'dist/evil': '../stash/inner',
+        'stash/other/q.tgz': '/opt/attacker/q.tgz',
+      },
+    );
+    expect(shell(dir, 'dist/*/../*/*.tgz')).toContain('dist/evil/../other/q.tgz');
+    await expect(resolveSubjects(inputs('dist/*/../*/*.tgz'), dir)).rejects.toMatchObject({
+      code: 'SUBJECT_LINK_DANGLING',
+    });
+  });
+
   it('packages/**/*.tgz: a bin link to a file not built yet and pnpm links, which no shell glob of it reaches, are no part of the release', async () => {
     const dir = linked(
       release({

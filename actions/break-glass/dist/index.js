@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-IRZFYEDR.js";
+} from "./chunk-OMOKWY2S.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -12,7 +12,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-6TTTT5MN.js";
+} from "./chunk-3JUMUGZS.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/github/src/build-stage.ts
@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-GQRROO63.js");
+  const { signProvenance } = await import("./later-steps-47TZ2PXW.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

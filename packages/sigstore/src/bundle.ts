@@ -242,13 +242,17 @@ function childPath(parent: OpenValue | undefined): string {
  */
 function bundleKeyOf(record: Record<string, unknown>): string | undefined {
   const spelled = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
-  // A Sigstore bundle's own top-level keys, spelled so.
+  // A Sigstore bundle's own top-level keys, spelled so; a media type only when it names a Sigstore bundle (an OCI
+  // manifest's `config.mediaType` is honest JSON: found by the review of the fix).
   const BUNDLE_KEYS = new Set(Object.keys(BUNDLE_FIELDS['']!).map(spelled));
+  const isBundleKey = (key: string, value: unknown) =>
+    BUNDLE_KEYS.has(spelled(key)) &&
+    (spelled(key) !== 'mediatype' || (typeof value === 'string' && /sigstore\.bundle/i.test(value)));
   for (const [key, value] of Object.entries(record)) {
-    if (BUNDLE_KEYS.has(spelled(key))) return `field ${JSON.stringify(key)}`;
+    if (isBundleKey(key, value)) return `field ${JSON.stringify(key)}`;
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const inner = Object.keys(value).find((name) => BUNDLE_KEYS.has(spelled(name)));
-      if (inner !== undefined) return `field ${JSON.stringify(inner)} (under ${JSON.stringify(key)})`;
+      const inner = Object.entries(value).find(([name, held]) => isBundleKey(name, held));
+      if (inner !== undefined) return `field ${JSON.stringify(inner[0])} (under ${JSON.stringify(key)})`;
     }
   }
   return undefined;

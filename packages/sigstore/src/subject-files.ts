@@ -228,6 +228,9 @@ function crossPatterns(
     for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i]!;
       const last = i === segments.length - 1;
+      // `**/**` is `**`, as bash reads it: the level is already every directory below (found by the review of the fix,
+      // where a second `**` went into the links the first counted).
+      if (segment === '**' && segments[i - 1] === '**' && !last) continue;
       if (segment === '**' && last) {
         for (const directory of level) released.add(directory);
         break;
@@ -289,7 +292,15 @@ function crossPatterns(
         // A literal segment is a path, as a shell takes it: no directory is listed for it.
         const name = unescaped([segment])[0]!;
         for (const directory of level) {
-          const path = name === '' ? directory : join(directory, name);
+          // `..` where the directory is a link is the link target's parent, as the filesystem (and bash) resolve it.
+          let path = name === '' ? directory : join(directory, name);
+          if (name === '..') {
+            try {
+              path = dirname(realpathSync(directory));
+            } catch {
+              continue;
+            }
+          }
           let stat: Stats | undefined;
           try {
             lstatSync(path);

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-RCCJOMR4.js";
+} from "./chunk-IZYO332M.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-3MNZRUC3.js";
+} from "./chunk-N6QUISBC.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-HVMNNFBQ.js";
+} from "./chunk-XWWUSUH2.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-TRLVMKQG.js";
+} from "./chunk-VZ6XVQA7.js";
 import {
   createGitHubClient
 } from "./chunk-YKJLPYCI.js";

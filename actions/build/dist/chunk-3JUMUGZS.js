@@ -4048,6 +4048,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
     for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i];
       const last = i === segments.length - 1;
+      if (segment === "**" && segments[i - 1] === "**" && !last) continue;
       if (segment === "**" && last) {
         for (const directory of level) released.add(directory);
         break;
@@ -4103,7 +4104,14 @@ function crossPatterns(patterns, matchesOf, workspace) {
       } else if (!isDynamicPattern(segment)) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
-          const path = name === "" ? directory : join(directory, name);
+          let path = name === "" ? directory : join(directory, name);
+          if (name === "..") {
+            try {
+              path = dirname2(realpathSync2(directory));
+            } catch {
+              continue;
+            }
+          }
           let stat3;
           try {
             lstatSync(path);

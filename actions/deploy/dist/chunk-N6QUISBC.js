@@ -31139,11 +31139,12 @@ function childPath(parent) {
 function bundleKeyOf(record) {
   const spelled = (key) => key.toLowerCase().replace(/[^a-z0-9]/g, "");
   const BUNDLE_KEYS = new Set(Object.keys(BUNDLE_FIELDS[""]).map(spelled));
+  const isBundleKey = (key, value) => BUNDLE_KEYS.has(spelled(key)) && (spelled(key) !== "mediatype" || typeof value === "string" && /sigstore\.bundle/i.test(value));
   for (const [key, value] of Object.entries(record)) {
-    if (BUNDLE_KEYS.has(spelled(key))) return `field ${JSON.stringify(key)}`;
+    if (isBundleKey(key, value)) return `field ${JSON.stringify(key)}`;
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      const inner = Object.keys(value).find((name) => BUNDLE_KEYS.has(spelled(name)));
-      if (inner !== void 0) return `field ${JSON.stringify(inner)} (under ${JSON.stringify(key)})`;
+      const inner = Object.entries(value).find(([name, held]) => isBundleKey(name, held));
+      if (inner !== void 0) return `field ${JSON.stringify(inner[0])} (under ${JSON.stringify(key)})`;
     }
   }
   return void 0;
@@ -35622,6 +35623,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
     for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i];
       const last = i === segments.length - 1;
+      if (segment === "**" && segments[i - 1] === "**" && !last) continue;
       if (segment === "**" && last) {
         for (const directory of level) released.add(directory);
         break;
@@ -35677,7 +35679,14 @@ function crossPatterns(patterns, matchesOf, workspace) {
       } else if (!isDynamicPattern(segment)) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
-          const path = name === "" ? directory : join5(directory, name);
+          let path = name === "" ? directory : join5(directory, name);
+          if (name === "..") {
+            try {
+              path = dirname5(realpathSync2(directory));
+            } catch {
+              continue;
+            }
+          }
           let stat2;
           try {
             lstatSync3(path);

@@ -14,7 +14,7 @@ import {
   p256,
   readBoundedFile,
   require_picomatch
-} from "./chunk-TRLVMKQG.js";
+} from "./chunk-VZ6XVQA7.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -804,6 +804,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
     for (let i = literal.length; i < segments.length && level.length > 0; i += 1) {
       const segment = segments[i];
       const last = i === segments.length - 1;
+      if (segment === "**" && segments[i - 1] === "**" && !last) continue;
       if (segment === "**" && last) {
         for (const directory of level) released.add(directory);
         break;
@@ -859,7 +860,14 @@ function crossPatterns(patterns, matchesOf, workspace) {
       } else if (!isDynamicPattern(segment)) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
-          const path = name === "" ? directory : join(directory, name);
+          let path = name === "" ? directory : join(directory, name);
+          if (name === "..") {
+            try {
+              path = dirname(realpathSync(directory));
+            } catch {
+              continue;
+            }
+          }
           let stat;
           try {
             lstatSync(path);

@@ -12384,11 +12384,12 @@ function childPath(parent) {
 function bundleKeyOf(record) {
   const spelled = (key) => key.toLowerCase().replace(/[^a-z0-9]/g, "");
   const BUNDLE_KEYS = new Set(Object.keys(BUNDLE_FIELDS[""]).map(spelled));
+  const isBundleKey = (key, value) => BUNDLE_KEYS.has(spelled(key)) && (spelled(key) !== "mediatype" || typeof value === "string" && /sigstore\.bundle/i.test(value));
   for (const [key, value] of Object.entries(record)) {
-    if (BUNDLE_KEYS.has(spelled(key))) return `field ${JSON.stringify(key)}`;
+    if (isBundleKey(key, value)) return `field ${JSON.stringify(key)}`;
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      const inner = Object.keys(value).find((name) => BUNDLE_KEYS.has(spelled(name)));
-      if (inner !== void 0) return `field ${JSON.stringify(inner)} (under ${JSON.stringify(key)})`;
+      const inner = Object.entries(value).find(([name, held]) => isBundleKey(name, held));
+      if (inner !== void 0) return `field ${JSON.stringify(inner[0])} (under ${JSON.stringify(key)})`;
     }
   }
   return void 0;

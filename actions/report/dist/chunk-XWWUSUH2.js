@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-TRLVMKQG.js";
+} from "./chunk-VZ6XVQA7.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
