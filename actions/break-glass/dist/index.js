@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-OMOKWY2S.js";
+} from "./chunk-MRYTXDC4.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

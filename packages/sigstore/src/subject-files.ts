@@ -182,6 +182,16 @@ function crossPatterns(
   let walked = 0;
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
+    // A `..` after a directory is read two ways: the glob library takes `dist/evil/..` as `dist`, a shell (and the
+    // filesystem) as the parent of wherever the link `dist/evil` leads, so a file the shell ships there was never
+    // judged (found by the reviews of this walk). Written without it, the pattern means one thing.
+    const up = segments.findIndex((segment, at) => segment === '..' && segments.slice(0, at).some((s) => s !== '..'));
+    if (up >= 0) {
+      throw new SubjectError(
+        'SUBJECT_DIRECTORY',
+        `subject-path: ${JSON.stringify(pattern)} goes up (..) after naming a directory, which a link there makes another directory for a shell than for the glob: write the path without it`,
+      );
+    }
     const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
     // Every segment but the last names a directory; tinyglobby's own crawl root drops every backslash (`out/v1\.2` is
     // `out/v1.2`, `out/\[slug\]` is `out/[slug]`: found by the reviews of the fix).
@@ -292,15 +302,7 @@ function crossPatterns(
         // A literal segment is a path, as a shell takes it: no directory is listed for it.
         const name = unescaped([segment])[0]!;
         for (const directory of level) {
-          // `..` where the directory is a link is the link target's parent, as the filesystem (and bash) resolve it.
-          let path = name === '' ? directory : join(directory, name);
-          if (name === '..') {
-            try {
-              path = dirname(realpathSync(directory));
-            } catch {
-              continue;
-            }
-          }
+          const path = name === '' ? directory : join(directory, name);
           let stat: Stats | undefined;
           try {
             lstatSync(path);

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-IZYO332M.js";
+} from "./chunk-NDDNY3XL.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -69,7 +69,7 @@ import {
   verifyEvidence,
   withoutTrailingSlashes,
   workflowSigner
-} from "./chunk-N6QUISBC.js";
+} from "./chunk-AYT5JL3F.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

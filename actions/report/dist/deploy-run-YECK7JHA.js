@@ -13,7 +13,7 @@ import {
   sameRepositoryName,
   signStatement,
   workflowSigner
-} from "./chunk-A6L45V25.js";
+} from "./chunk-ZTD6WCVP.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

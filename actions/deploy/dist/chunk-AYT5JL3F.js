@@ -35580,6 +35580,13 @@ function crossPatterns(patterns, matchesOf, workspace) {
   let walked = 0;
   for (const pattern of patterns) {
     const segments = patternSegments(withoutTrailingSlashes(pattern));
+    const up = segments.findIndex((segment, at) => segment === ".." && segments.slice(0, at).some((s) => s !== ".."));
+    if (up >= 0) {
+      throw new SubjectError(
+        "SUBJECT_DIRECTORY",
+        `subject-path: ${JSON.stringify(pattern)} goes up (..) after naming a directory, which a link there makes another directory for a shell than for the glob: write the path without it`
+      );
+    }
     const fixed = segments.findIndex((segment) => isDynamicPattern(segment));
     const literal = fixed < 0 ? segments.slice(0, -1) : segments.slice(0, Math.min(fixed, segments.length - 1));
     const root = resolve6(workspace, unescaped(literal).join("/") || ".");
@@ -35679,14 +35686,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
       } else if (!isDynamicPattern(segment)) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
-          let path = name === "" ? directory : join5(directory, name);
-          if (name === "..") {
-            try {
-              path = dirname5(realpathSync2(directory));
-            } catch {
-              continue;
-            }
-          }
+          const path = name === "" ? directory : join5(directory, name);
           let stat2;
           try {
             lstatSync3(path);
