@@ -304,7 +304,7 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
         policy: ALLOW_UNIDENTIFIED_POLICY,
         prepare: (fake) => {
           fake.state.graphqlEmailsHidden = true;
-          fake.failOn('GET /users/{username}', { status: 500 });
+          fake.failOn('GET /users/{username}', { status: 404 });
         },
       });
 
