@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-MRYTXDC4.js";
+} from "./chunk-E2KM5URB.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -12,7 +12,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-6HVQR6O4.js";
+} from "./chunk-JOIE2FTY.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/github/src/build-stage.ts
@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-7EX636VX.js");
+  const { signProvenance } = await import("./later-steps-WRGH5BQH.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

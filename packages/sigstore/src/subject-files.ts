@@ -246,6 +246,14 @@ function crossPatterns(
         break;
       }
       const next: string[] = [];
+      // What a path is, through its links; undefined for a link to nothing.
+      const followed = (path: string): Stats | undefined => {
+        try {
+          return statSync(path);
+        } catch {
+          return undefined;
+        }
+      };
       const take = (path: string, kind: Stats | undefined) => {
         if (kind === undefined) {
           if (!last) return;
@@ -303,18 +311,12 @@ function crossPatterns(
         const name = unescaped([segment])[0]!;
         for (const directory of level) {
           const path = name === '' ? directory : join(directory, name);
-          let stat: Stats | undefined;
           try {
             lstatSync(path);
           } catch {
             continue;
           }
-          try {
-            stat = statSync(path);
-          } catch {
-            stat = undefined;
-          }
-          take(path, stat);
+          take(path, followed(path));
         }
       } else {
         const matches = picomatch(segment, { dot: true, posix: true });
@@ -323,14 +325,7 @@ function crossPatterns(
             const name = checkEntryName(entry, directory, workspace);
             if (!matches(name)) continue;
             const path = join(directory, name);
-            let stat: Stats | undefined;
-            try {
-              stat = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync(path) : undefined;
-            } catch {
-              take(path, undefined);
-              continue;
-            }
-            take(path, stat ?? (entry as unknown as Stats));
+            take(path, entry.isDirectory() || entry.isFile() ? (entry as unknown as Stats) : followed(path));
           }
         }
       }

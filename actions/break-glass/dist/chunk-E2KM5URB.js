@@ -629,7 +629,7 @@ var BreakGlassError = class extends CodedError {
   name = "BreakGlassError";
 };
 function breakGlassStep(inputs) {
-  return runBreakGlassStage(inputs).then(async (result) => (await import("./later-steps-LN6X4NVW.js")).breakGlassOutcome(result)).catch((error2) => failedStep("twokey break-glass: nothing signed", error2));
+  return runBreakGlassStage(inputs).then(async (result) => (await import("./later-steps-KU2FHMCH.js")).breakGlassOutcome(result)).catch((error2) => failedStep("twokey break-glass: nothing signed", error2));
 }
 async function runBreakGlassStage(inputs) {
   for (const [name, value] of [
@@ -642,7 +642,7 @@ async function runBreakGlassStage(inputs) {
   if (!/^[0-9a-f]{40}$/.test(inputs.commit)) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `commit: expected a 40-hex commit SHA, found ${inputs.commit}`);
   }
-  const { signBreakGlass } = await import("./later-steps-LN6X4NVW.js");
+  const { signBreakGlass } = await import("./later-steps-KU2FHMCH.js");
   return signBreakGlass(inputs);
 }
 

@@ -34,7 +34,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-6HVQR6O4.js";
+} from "./chunk-JOIE2FTY.js";
 import {
   require_dist,
   require_dist2,

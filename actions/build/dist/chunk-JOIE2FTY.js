@@ -4061,6 +4061,13 @@ function crossPatterns(patterns, matchesOf, workspace) {
         break;
       }
       const next = [];
+      const followed = (path) => {
+        try {
+          return statSync2(path);
+        } catch {
+          return void 0;
+        }
+      };
       const take = (path, kind) => {
         if (kind === void 0) {
           if (!last) return;
@@ -4112,18 +4119,12 @@ function crossPatterns(patterns, matchesOf, workspace) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
           const path = name === "" ? directory : join(directory, name);
-          let stat3;
           try {
             lstatSync(path);
           } catch {
             continue;
           }
-          try {
-            stat3 = statSync2(path);
-          } catch {
-            stat3 = void 0;
-          }
-          take(path, stat3);
+          take(path, followed(path));
         }
       } else {
         const matches = (0, import_picomatch2.default)(segment, { dot: true, posix: true });
@@ -4132,14 +4133,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
             const name = checkEntryName(entry, directory, workspace);
             if (!matches(name)) continue;
             const path = join(directory, name);
-            let stat3;
-            try {
-              stat3 = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync2(path) : void 0;
-            } catch {
-              take(path, void 0);
-              continue;
-            }
-            take(path, stat3 ?? entry);
+            take(path, entry.isDirectory() || entry.isFile() ? entry : followed(path));
           }
         }
       }

@@ -817,6 +817,13 @@ function crossPatterns(patterns, matchesOf, workspace) {
         break;
       }
       const next = [];
+      const followed = (path) => {
+        try {
+          return statSync(path);
+        } catch {
+          return void 0;
+        }
+      };
       const take = (path, kind) => {
         if (kind === void 0) {
           if (!last) return;
@@ -868,18 +875,12 @@ function crossPatterns(patterns, matchesOf, workspace) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
           const path = name === "" ? directory : join(directory, name);
-          let stat;
           try {
             lstatSync(path);
           } catch {
             continue;
           }
-          try {
-            stat = statSync(path);
-          } catch {
-            stat = void 0;
-          }
-          take(path, stat);
+          take(path, followed(path));
         }
       } else {
         const matches = (0, import_picomatch.default)(segment, { dot: true, posix: true });
@@ -888,14 +889,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
             const name = checkEntryName(entry, directory, workspace);
             if (!matches(name)) continue;
             const path = join(directory, name);
-            let stat;
-            try {
-              stat = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync(path) : void 0;
-            } catch {
-              take(path, void 0);
-              continue;
-            }
-            take(path, stat ?? entry);
+            take(path, entry.isDirectory() || entry.isFile() ? entry : followed(path));
           }
         }
       }

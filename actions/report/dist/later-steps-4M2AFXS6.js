@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-ZTD6WCVP.js";
+} from "./chunk-YRS2K644.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-OAQJRTZ5.js";

@@ -51,7 +51,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-AYT5JL3F.js";
+} from "./chunk-KB73QVKM.js";
 import {
   CodedError,
   OidcTokenError,

@@ -9,7 +9,7 @@ import {
   renderSummary,
   resolveSigningEndpoints,
   terminalText
-} from "./chunk-MRYTXDC4.js";
+} from "./chunk-E2KM5URB.js";
 import {
   require_dist,
   require_dist2,
@@ -29950,6 +29950,13 @@ function crossPatterns(patterns, matchesOf, workspace) {
         break;
       }
       const next = [];
+      const followed = (path) => {
+        try {
+          return statSync3(path);
+        } catch {
+          return void 0;
+        }
+      };
       const take = (path, kind) => {
         if (kind === void 0) {
           if (!last) return;
@@ -30001,18 +30008,12 @@ function crossPatterns(patterns, matchesOf, workspace) {
         const name = unescaped([segment])[0];
         for (const directory of level) {
           const path = name === "" ? directory : join3(directory, name);
-          let stat2;
           try {
             lstatSync2(path);
           } catch {
             continue;
           }
-          try {
-            stat2 = statSync3(path);
-          } catch {
-            stat2 = void 0;
-          }
-          take(path, stat2);
+          take(path, followed(path));
         }
       } else {
         const matches = (0, import_picomatch2.default)(segment, { dot: true, posix: true });
@@ -30021,14 +30022,7 @@ function crossPatterns(patterns, matchesOf, workspace) {
             const name = checkEntryName(entry, directory, workspace);
             if (!matches(name)) continue;
             const path = join3(directory, name);
-            let stat2;
-            try {
-              stat2 = entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) ? statSync3(path) : void 0;
-            } catch {
-              take(path, void 0);
-              continue;
-            }
-            take(path, stat2 ?? entry);
+            take(path, entry.isDirectory() || entry.isFile() ? entry : followed(path));
           }
         }
       }
